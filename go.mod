@@ -1,0 +1,3 @@
+module github.com/mltrack/mltrack
+
+go 1.26.8
