@@ -44,6 +44,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	routes = append(routes, a.experimentRoutes()...)
 	routes = append(routes, a.runRoutes()...)
 	routes = append(routes, a.metricRoutes()...)
+	routes = append(routes, route{"GET", "server-features", wrap(serverFeatures)})
 	methods := map[string][]string{} // path -> methods, for 405 answers
 	for _, prefix := range []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"} {
 		for _, rt := range routes {
@@ -71,4 +72,11 @@ func notFound(methods map[string][]string) http.HandlerFunc {
 // getAndPost registers a route for both GET (query string) and POST (JSON).
 func getAndPost(path string, h jsonHandler) []route {
 	return []route{{"GET", path, wrap(h)}, {"POST", path, wrap(h)}}
+}
+
+// serverFeatures answers what MLflow 3.6 answers: no workspaces.
+func serverFeatures(r *http.Request) (any, error) {
+	return struct {
+		WorkspacesEnabled bool `json:"workspaces_enabled"`
+	}{false}, nil
 }

@@ -171,3 +171,6 @@ func MaskURI(uri string) string {
 	}
 	return u.String()
 }
+
+// Close closes the store of a server that was never Run (tests).
+func (s *Server) Close() error { return s.store.Close() }
