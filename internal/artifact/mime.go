@@ -28,7 +28,7 @@ var pythonTypes = map[string]string{
 	".mp4": "video/mp4", ".mpeg": "video/mpeg", ".mov": "video/quicktime", ".webm": "video/webm",
 	".avi": "video/x-msvideo", ".xls": "application/vnd.ms-excel",
 	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	".doc": "application/msword", ".ps": "application/postscript", ".rtf": "application/rtf",
+	".doc":  "application/msword", ".ps": "application/postscript", ".rtf": "application/rtf",
 	".h5": "application/x-hdf5", ".hdf5": "application/x-hdf5", ".sh": "application/x-sh",
 	".c": "text/plain", ".h": "text/plain", ".bat": "text/plain", ".text": "text/plain",
 	".tgz": "application/x-tar", ".json": "application/json", ".js": "text/javascript",
