@@ -278,16 +278,25 @@ func (l *Local) Delete(ctx context.Context, p string) error {
 // CreateMultipartUpload implements Repository: a local folder has no
 // multipart uploads (as in MLflow); clients fall back to a single streamed PUT.
 func (l *Local) CreateMultipartUpload(ctx context.Context, p string, numParts int) (*MultipartUpload, error) {
+	if _, err := l.resolve(p, false); err != nil {
+		return nil, err
+	}
 	return nil, ErrMultipartUnsupported
 }
 
 // CompleteMultipartUpload implements Repository (unsupported).
 func (l *Local) CompleteMultipartUpload(ctx context.Context, p, uploadID string, parts []UploadedPart) error {
+	if _, err := l.resolve(p, false); err != nil {
+		return err
+	}
 	return ErrMultipartUnsupported
 }
 
 // AbortMultipartUpload implements Repository (unsupported).
 func (l *Local) AbortMultipartUpload(ctx context.Context, p, uploadID string) error {
+	if _, err := l.resolve(p, false); err != nil {
+		return err
+	}
 	return ErrMultipartUnsupported
 }
 
