@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mltrack/mltrack/internal/api"
+	"github.com/mltrack/mltrack/internal/artifact"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 )
 
@@ -37,15 +38,19 @@ type Config struct {
 	// DisableSecurity turns off host and CORS checks
 	// (MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE=true).
 	DisableSecurity bool
-	ShutdownTimeout time.Duration
+	// MaxArtifactUploadBytes bounds one artifact upload through the proxy;
+	// 0 is no limit.
+	MaxArtifactUploadBytes int64
+	ShutdownTimeout        time.Duration
 }
 
 // Server is a configured mltrack server.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	store *sqlstore.Store
-	http  *http.Server
+	cfg       Config
+	log       *slog.Logger
+	store     *sqlstore.Store
+	artifacts artifact.Repository // the proxy's root; nil without --serve-artifacts
+	http      *http.Server
 }
 
 // New opens the store and builds the handler.
@@ -63,6 +68,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
+	if cfg.ServeArtifacts {
+		dest := cfg.ArtifactsDest
+		if dest == "" {
+			dest = "./mlartifacts"
+		}
+		if s.artifacts, err = artifact.Open(ctx, dest); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("artifacts destination %s: %w", MaskURI(dest), err)
+		}
+	}
+	// No ReadTimeout/WriteTimeout: artifact transfers of many GB stream for
+	// minutes. Slow clients are bounded by ReadHeaderTimeout and IdleTimeout.
 	s.http = &http.Server{
 		Addr:              net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)),
 		Handler:           s.Handler(),
@@ -96,6 +113,10 @@ func (s *Server) Handler() http.Handler {
 	})
 	(&api.API{Tracking: s.store}).Register(mux)
 	var h http.Handler = mux
+	if s.artifacts != nil {
+		api.RegisterArtifactProxy(mux, s.artifacts, api.ArtifactProxyOptions{MaxUploadBytes: s.cfg.MaxArtifactUploadBytes})
+		h = api.GuardArtifactPaths(h)
+	}
 	if !s.cfg.DisableSecurity {
 		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins)
 	}
