@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/mltrack/mltrack/internal/mlflow"
+	"github.com/mltrack/mltrack/internal/store"
+)
+
+// API serves MLflow's REST API from the stores.
+type API struct {
+	Tracking store.Tracking
+}
+
+// jsonHandler answers a JSON value or an error; wrap turns it into an
+// http.HandlerFunc.
+type jsonHandler func(r *http.Request) (any, error)
+
+func wrap(h jsonHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, v)
+	}
+}
+
+// route is one endpoint under /api/2.0/mlflow/ (and /ajax-api/2.0/mlflow/).
+type route struct {
+	method, path string
+	h            http.Handler
+}
+
+// empty is MLflow's answer to most writes: {}.
+type empty struct{}
+
+// Register adds every MLflow REST route of the API to mux, under both
+// /api/2.0/mlflow/ and /ajax-api/2.0/mlflow/.
+func (a *API) Register(mux *http.ServeMux) {
+	var routes []route
+	routes = append(routes, a.experimentRoutes()...)
+	routes = append(routes, a.runRoutes()...)
+	routes = append(routes, a.metricRoutes()...)
+	for _, prefix := range []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"} {
+		for _, rt := range routes {
+			mux.Handle(rt.method+" "+prefix+rt.path, rt.h)
+		}
+		mux.Handle(prefix, http.HandlerFunc(endpointNotFound))
+	}
+}
+
+func endpointNotFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, mlflow.Errorf(mlflow.EndpointNotFound, "No API endpoint at %s %s", r.Method, r.URL.Path))
+}
+
+// getAndPost registers a route for both GET (query string) and POST (JSON).
+func getAndPost(path string, h jsonHandler) []route {
+	return []route{{"GET", path, wrap(h)}, {"POST", path, wrap(h)}}
+}

@@ -1,0 +1,249 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/mltrack/mltrack/internal/mlflow"
+	"github.com/mltrack/mltrack/internal/search"
+	"github.com/mltrack/mltrack/internal/store"
+)
+
+func (a *API) experimentRoutes() []route {
+	rs := []route{
+		{"POST", "experiments/create", wrap(a.createExperiment)},
+		{"GET", "experiments/get", wrap(a.getExperiment)},
+		{"GET", "experiments/get-by-name", wrap(a.getExperimentByName)},
+		{"POST", "experiments/update", wrap(a.updateExperiment)},
+		{"POST", "experiments/delete", wrap(a.deleteExperiment)},
+		{"POST", "experiments/restore", wrap(a.restoreExperiment)},
+		{"POST", "experiments/set-experiment-tag", wrap(a.setExperimentTag)},
+		{"POST", "experiments/delete-experiment-tag", wrap(a.deleteExperimentTag)},
+	}
+	return append(rs, getAndPost("experiments/search", a.searchExperiments)...)
+}
+
+func (a *API) createExperiment(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	name, err := p.requiredStr("name")
+	if err != nil {
+		return nil, err
+	}
+	loc, err := p.str("artifact_location")
+	if err != nil {
+		return nil, err
+	}
+	var tags []mlflow.Tag
+	if err := p.decode("tags", &tags); err != nil {
+		return nil, err
+	}
+	if err := mlflow.ValidateExperimentName(name); err != nil {
+		return nil, err
+	}
+	for _, t := range tags {
+		if err := mlflow.ValidateExperimentTagValue(t.Value); err != nil {
+			return nil, err
+		}
+	}
+	id, err := a.Tracking.CreateExperiment(r.Context(), name, loc, tags)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		ExperimentID string `json:"experiment_id"`
+	}{id}, nil
+}
+
+type experimentResponse struct {
+	Experiment *mlflow.Experiment `json:"experiment"`
+}
+
+func (a *API) getExperiment(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := p.requiredStr("experiment_id")
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.Tracking.GetExperiment(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return experimentResponse{e}, nil
+}
+
+func (a *API) getExperimentByName(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	name, err := p.requiredStr("experiment_name")
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.Tracking.GetExperimentByName(r.Context(), name)
+	if err != nil {
+		return nil, err
+	}
+	return experimentResponse{e}, nil
+}
+
+func (a *API) updateExperiment(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := p.requiredStr("experiment_id")
+	if err != nil {
+		return nil, err
+	}
+	name, err := p.requiredStr("new_name")
+	if err != nil {
+		return nil, err
+	}
+	if err := mlflow.ValidateExperimentName(name); err != nil {
+		return nil, err
+	}
+	return empty{}, a.Tracking.RenameExperiment(r.Context(), id, name)
+}
+
+func (a *API) deleteExperiment(r *http.Request) (any, error) {
+	return a.experimentAction(r, a.Tracking.DeleteExperiment)
+}
+
+func (a *API) restoreExperiment(r *http.Request) (any, error) {
+	return a.experimentAction(r, a.Tracking.RestoreExperiment)
+}
+
+func (a *API) experimentAction(r *http.Request, act func(ctx context.Context, id string) error) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := p.requiredStr("experiment_id")
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, act(r.Context(), id)
+}
+
+func (a *API) setExperimentTag(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := p.requiredStr("experiment_id")
+	if err != nil {
+		return nil, err
+	}
+	key, err := p.requiredStr("key")
+	if err != nil {
+		return nil, err
+	}
+	value, err := p.str("value")
+	if err != nil {
+		return nil, err
+	}
+	if err := mlflow.ValidateTagKey(key); err != nil {
+		return nil, err
+	}
+	if err := mlflow.ValidateExperimentTagValue(value); err != nil {
+		return nil, err
+	}
+	return empty{}, a.Tracking.SetExperimentTag(r.Context(), id, mlflow.Tag{Key: key, Value: value})
+}
+
+func (a *API) deleteExperimentTag(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := p.requiredStr("experiment_id")
+	if err != nil {
+		return nil, err
+	}
+	key, err := p.requiredStr("key")
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, a.Tracking.DeleteExperimentTag(r.Context(), id, key)
+}
+
+func (a *API) searchExperiments(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	maxResults, _, err := p.int64Field("max_results")
+	if err != nil {
+		return nil, err
+	}
+	// MLflow requires max_results here (its default is 0, which it rejects).
+	if maxResults <= 0 || maxResults > mlflow.MaxResultsSearchExperim {
+		return nil, mlflow.InvalidParam("Invalid value %d for parameter 'max_results' supplied. It must be at most %d, and at least 1.", maxResults, mlflow.MaxResultsSearchExperim)
+	}
+	filter, err := p.str("filter")
+	if err != nil {
+		return nil, err
+	}
+	orderBy, err := p.strList("order_by")
+	if err != nil {
+		return nil, err
+	}
+	token, err := p.str("page_token")
+	if err != nil {
+		return nil, err
+	}
+	view, err := viewType(p, "view_type")
+	if err != nil {
+		return nil, err
+	}
+	q := store.ExperimentQuery{ViewType: view, Page: store.Page{MaxResults: int(maxResults)}}
+	if q.Filter, err = search.ParseExperimentFilter(filter); err != nil {
+		return nil, err
+	}
+	if q.OrderBy, err = search.ParseExperimentOrderBy(orderBy); err != nil {
+		return nil, err
+	}
+	if q.Page.Offset, err = search.DecodeOffsetToken(token); err != nil {
+		return nil, err
+	}
+	exps, next, err := a.Tracking.SearchExperiments(r.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Experiments   []mlflow.Experiment `json:"experiments,omitempty"`
+		NextPageToken string              `json:"next_page_token,omitempty"`
+	}{exps, next}, nil
+}
+
+// viewType reads a ViewType field given by name or number; unknown names
+// fall back to ACTIVE_ONLY.
+func viewType(p *params, name string) (store.ViewType, error) {
+	v, ok := p.raw(name)
+	if !ok {
+		return store.ActiveOnly, nil
+	}
+	var s string
+	if v[0] == '"' {
+		_ = json.Unmarshal(v, &s)
+	} else {
+		s = string(v)
+	}
+	switch s {
+	case "ACTIVE_ONLY", "1":
+		return store.ActiveOnly, nil
+	case "DELETED_ONLY", "2":
+		return store.DeletedOnly, nil
+	case "ALL", "3":
+		return store.All, nil
+	}
+	return store.ActiveOnly, nil
+}

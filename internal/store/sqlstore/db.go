@@ -1,0 +1,206 @@
+// Package sqlstore is the SQL implementation of the store interfaces, on
+// SQLite and PostgreSQL, in MLflow's own schema. Queries are written once
+// with `?` placeholders; the few dialect differences live in dialect.go.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Options configures a Store.
+type Options struct {
+	// DefaultArtifactRoot is where new experiments' artifacts go:
+	// "mlflow-artifacts:" when the server proxies artifacts, else a URI or
+	// folder. A new experiment's location is DefaultArtifactRoot + "/" + id
+	// ("mlflow-artifacts:/<id>" for the proxy).
+	DefaultArtifactRoot string
+	// MaxOpenConns sizes the PostgreSQL pool (default 16) and the SQLite
+	// reader pool (default 4).
+	MaxOpenConns int
+}
+
+// Store is the SQL store. It is safe for concurrent use.
+type Store struct {
+	d       dialect
+	db      *sql.DB // readers (and writers on PostgreSQL)
+	writeDB *sql.DB // the single SQLite writer connection; == db on PostgreSQL
+	opts    Options
+
+	rebound sync.Map // query text with ? -> dialect's text
+}
+
+// Open connects to the database named by an MLflow backend store URI
+// (sqlite:///relative.db, sqlite:////abs/path.db, postgresql://...,
+// postgresql+psycopg2://...), creates MLflow's schema in an empty database,
+// and checks an existing one.
+func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
+	if opts.DefaultArtifactRoot == "" {
+		opts.DefaultArtifactRoot = "mlflow-artifacts:"
+	}
+	if opts.MaxOpenConns <= 0 {
+		opts.MaxOpenConns = 16
+	}
+	scheme, _, ok := strings.Cut(uri, "://")
+	if !ok {
+		return nil, fmt.Errorf("store: backend store URI %q has no scheme (want sqlite:///path or postgresql://...)", uri)
+	}
+	if i := strings.IndexByte(scheme, '+'); i >= 0 { // postgresql+psycopg2 and friends
+		scheme = scheme[:i]
+	}
+	s := &Store{opts: opts}
+	var err error
+	switch scheme {
+	case "sqlite":
+		err = s.openSQLite(uri)
+	case "postgresql", "postgres":
+		err = s.openPostgres(uri)
+	default:
+		return nil, fmt.Errorf("store: unsupported backend store URI scheme %q (want sqlite or postgresql)", scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ensureSchema(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqlitePath turns sqlite:///rel/x.db into rel/x.db and sqlite:////abs/x.db
+// into /abs/x.db, as SQLAlchemy does. sqlite:// alone is an in-memory database.
+func sqlitePath(uri string) (path string, query string) {
+	rest := strings.TrimPrefix(uri, "sqlite://")
+	rest, query, _ = strings.Cut(rest, "?")
+	if rest == "" || rest == "/" || rest == "/:memory:" {
+		return ":memory:", query
+	}
+	return strings.TrimPrefix(rest, "/"), query
+}
+
+func (s *Store) openSQLite(uri string) error {
+	s.d = sqliteDialect{}
+	path, _ := sqlitePath(uri)
+	memory := path == ":memory:"
+	if !memory {
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("store: create folder for %s: %w", path, err)
+			}
+		}
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=case_sensitive_like(1)&_txlock=immediate"
+	var dsn string
+	if memory {
+		// One shared in-memory database for every connection.
+		dsn = "file:mltrack-mem-" + randomID()[:12] + "?mode=memory&cache=shared&" + pragmas
+	} else {
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=journal_mode(WAL)&" + pragmas
+	}
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	// SQLite has one writer at a time: one connection for all writes means
+	// writers queue in Go instead of failing with "database is locked".
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	s.writeDB = w
+	if memory {
+		s.db = w
+		return nil
+	}
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	n := min(s.opts.MaxOpenConns, 4)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.db = r
+	return nil
+}
+
+func (s *Store) openPostgres(uri string) error {
+	s.d = postgresDialect{}
+	// pgx understands postgres:// and postgresql:// but not the driver suffix.
+	if scheme, rest, _ := strings.Cut(uri, "://"); strings.Contains(scheme, "+") {
+		uri = "postgresql://" + rest
+	}
+	db, err := sql.Open("pgx", uri)
+	if err != nil {
+		return fmt.Errorf("store: open postgresql: %w", err)
+	}
+	db.SetMaxOpenConns(s.opts.MaxOpenConns)
+	db.SetMaxIdleConns(s.opts.MaxOpenConns)
+	s.db, s.writeDB = db, db
+	return nil
+}
+
+// Close closes the database connections.
+func (s *Store) Close() error {
+	var errs []error
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	if s.writeDB != nil && s.writeDB != s.db {
+		errs = append(errs, s.writeDB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error { return s.writeDB.PingContext(ctx) }
+
+// Dialect names the SQL dialect: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name() }
+
+// q rewrites a query written with ? placeholders for the dialect.
+func (s *Store) q(query string) string {
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	r := s.d.rebind(query)
+	s.rebound.Store(query, r)
+	return r
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tx runs fn in one write transaction, committed when fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writeDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// reader is the pool for read-only queries. On SQLite a read right after a
+// write by the same client sees it (WAL readers see committed data).
+func (s *Store) reader() querier { return s.db }

@@ -1,0 +1,86 @@
+package sqlstore
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect holds the few differences between SQLite and PostgreSQL.
+type dialect interface {
+	name() string
+	// rebind turns ? placeholders into the dialect's.
+	rebind(query string) string
+	// isUniqueViolation reports a primary key or unique constraint error.
+	isUniqueViolation(err error) bool
+	// like and ilike are case-sensitive and case-insensitive pattern matches.
+	like(col, param string) string
+	ilike(col, param string) string
+}
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string           { return "sqlite" }
+func (sqliteDialect) rebind(q string) string { return q }
+
+// The SQLite connections run with PRAGMA case_sensitive_like=ON, so LIKE is
+// case-sensitive as on PostgreSQL (and as MLflow's LIKE is); ILIKE lowers both sides.
+func (sqliteDialect) like(col, param string) string { return col + " LIKE " + param }
+func (sqliteDialect) ilike(col, param string) string {
+	return "LOWER(" + col + ") LIKE LOWER(" + param + ")"
+}
+
+func (sqliteDialect) isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		c := e.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	return false
+}
+
+type postgresDialect struct{}
+
+func (postgresDialect) name() string                   { return "postgres" }
+func (postgresDialect) like(col, param string) string  { return col + " LIKE " + param }
+func (postgresDialect) ilike(col, param string) string { return col + " ILIKE " + param }
+
+func (postgresDialect) rebind(q string) string {
+	var b strings.Builder
+	n := 0
+	inQuote := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c == '\'' {
+			inQuote = !inQuote
+		}
+		if c == '?' && !inQuote {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func (postgresDialect) isUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505"
+}
+
+// randomID is a 32-hex-digit id, as MLflow's uuid4().hex.
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // variant
+	return hex.EncodeToString(b[:])
+}
