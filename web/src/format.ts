@@ -63,3 +63,8 @@ export function colorAt(i: number): string {
 export function tag(tags: { key: string; value: string }[] | undefined, key: string): string | undefined {
   return tags?.find((t) => t.key === key)?.value;
 }
+
+/** px formats a CSS length; Preact 11 no longer appends "px" to numbers in style objects. */
+export function px(n: number): string {
+  return `${n}px`;
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { ArtifactRoot, FileInfo } from '../api';
-import { fmtBytes } from '../format';
+import { fmtBytes, px } from '../format';
 import { ErrorBox, Markdown, Spinner } from './ui';
 import { RegisterModal } from './RegisterModal';
 
@@ -20,13 +20,13 @@ function Tree({ root, dir, depth, selected, onSelect, expanded, toggle }: { root
     api.listArtifacts(root, dir).then((f) => setFiles(f.sort((a, b) => (a.is_dir === b.is_dir ? a.path.localeCompare(b.path) : a.is_dir ? -1 : 1))), setErr);
   }, [root.uri, dir]);
   if (err) return <ErrorBox error={err} />;
-  if (!files) return <div class="muted small" style={{ paddingLeft: 8 + depth * 14 }}>…</div>;
+  if (!files) return <div class="muted small" style={{ paddingLeft: px(8 + depth * 14) }}>…</div>;
   if (!files.length && depth === 0) return <div class="muted small-pad">No artifacts.</div>;
   return (
     <ul class="tree">
       {files.map((f) => (
         <li key={f.path}>
-          <div class={`tree-item${selected === f.path ? ' active' : ''}`} style={{ paddingLeft: 8 + depth * 14 }} data-path={f.path}
+          <div class={`tree-item${selected === f.path ? ' active' : ''}`} style={{ paddingLeft: px(8 + depth * 14) }} data-path={f.path}
             onClick={() => { if (f.is_dir) toggle(f.path); onSelect(f); }}>
             <span class="tree-icon">{f.is_dir ? (expanded.has(f.path) ? '▾ 📁' : '▸ 📁') : '📄'}</span>
             <span class="ellipsis">{base(f.path)}</span>

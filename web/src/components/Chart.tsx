@@ -97,7 +97,7 @@ export function Chart({ title, series, xMode = 'step', logY = false, smoothing =
   }, [series, xMode, logY, smoothing, height, legend]);
 
   return (
-    <div class="chart-card" data-metric={title}>
+    <div class="chart-card" data-metric={title} data-series={series.length} data-points={series.reduce((n, s) => n + s.x.length, 0)}>
       <div class="chart-title" title={title}>{title}</div>
       <div class="chart-box" ref={box} />
     </div>

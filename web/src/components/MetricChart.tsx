@@ -40,8 +40,8 @@ export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = tru
   const series = useMemo(() => (hist ? seriesFor(runs, hist, xMode) : []), [hist, xMode, runs.map((r) => r.id + r.color + r.label).join()]);
   return (
     <div ref={ref} class="chart-slot">
-      {err ? <div class="chart-card"><div class="chart-title">{metric}</div><div class="error-box">{err}</div></div>
-        : !hist ? <div class="chart-card"><div class="chart-title">{metric}</div><div class="chart-loading">Loading…</div></div>
+      {err ? <div class="chart-card" data-metric={metric}><div class="chart-title">{metric}</div><div class="error-box">{err}</div></div>
+        : !hist ? <div class="chart-card" data-metric={metric}><div class="chart-title">{metric}</div><div class="chart-loading">Loading…</div></div>
         : <Chart title={metric} series={series} xMode={xMode} logY={logY} smoothing={smoothing} legend={legend} />}
     </div>
   );

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { Experiment, Run } from '../api';
 import { href, navigate, setQuery } from '../router';
-import { colorFor, fmtAgo, fmtDuration, fmtNum, fmtTime, tag } from '../format';
+import { colorFor, fmtAgo, fmtDuration, fmtNum, fmtTime, px, tag } from '../format';
 import { load, save } from '../store';
 import { ConfirmModal, ErrorBox, PromptModal, Spinner, StatusBadge, Tabs, usePoll } from '../components/ui';
 import { refreshExperiments } from './Experiments';
@@ -260,11 +260,11 @@ function VirtualRunsTable(props: {
     const id = r.run.info.run_id;
     const sel = props.selected.has(id);
     visible.push(
-      <div key={id} class={`vrow${sel ? ' selected' : ''}${r.run.info.lifecycle_stage === 'deleted' ? ' deleted' : ''}`} style={{ top: i * ROW_H, width: totalW }} data-run-id={id}>
-        <div class="vcell check" style={{ width: 36 }}>
+      <div key={id} class={`vrow${sel ? ' selected' : ''}${r.run.info.lifecycle_stage === 'deleted' ? ' deleted' : ''}`} style={{ top: px(i * ROW_H), width: px(totalW) }} data-run-id={id}>
+        <div class="vcell check" style={{ width: px(36) }}>
           <input type="checkbox" checked={sel} onChange={(e) => props.toggleSel(id, (e.target as HTMLInputElement).checked)} aria-label="Select run" />
         </div>
-        <div class="vcell name" style={{ width: nameW, paddingLeft: 6 + r.depth * 18 }}>
+        <div class="vcell name" style={{ width: px(nameW), paddingLeft: px(6 + r.depth * 18) }}>
           {r.children ? (
             <button class="expander" onClick={() => props.toggleExpand(id)} title={r.expanded ? 'Collapse' : `Show ${r.children} child runs`}>{r.expanded ? '▾' : '▸'}</button>
           ) : <span class="expander-space" />}
@@ -273,26 +273,26 @@ function VirtualRunsTable(props: {
           {r.children ? <span class="child-count">{r.children}</span> : null}
         </div>
         {cols.map((c) => (
-          <div key={c.id} class="vcell" style={{ width: c.width }}><Cell run={r.run} col={c.id} /></div>
+          <div key={c.id} class="vcell" style={{ width: px(c.width) }}><Cell run={r.run} col={c.id} /></div>
         ))}
       </div>,
     );
   }
   return (
     <div class="vtable" ref={scroller}>
-      <div class="vhead" style={{ width: totalW }}>
-        <div class="vcell check" style={{ width: 36 }}>
+      <div class="vhead" style={{ width: px(totalW) }}>
+        <div class="vcell check" style={{ width: px(36) }}>
           <input type="checkbox" checked={allSel} onChange={(e) => props.toggleAll((e.target as HTMLInputElement).checked)} aria-label="Select all" />
         </div>
-        <div class="vcell name sortable" style={{ width: nameW }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
+        <div class="vcell name sortable" style={{ width: px(nameW) }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
         {cols.map((c) => (
-          <div key={c.id} class="vcell sortable" style={{ width: c.width }} title={c.id} data-col-head={c.id} onClick={() => props.setSort(c.id)}>
+          <div key={c.id} class="vcell sortable" style={{ width: px(c.width) }} title={c.id} data-col-head={c.id} onClick={() => props.setSort(c.id)}>
             {c.id.startsWith('metric:') ? <span class="col-kind m">M</span> : c.id.startsWith('param:') ? <span class="col-kind p">P</span> : c.id.startsWith('tag:') && !ATTRS.some((a) => a.id === c.id) ? <span class="col-kind t">T</span> : null}
             {c.label}{arrow(c.id)}
           </div>
         ))}
       </div>
-      <div class="vbody" style={{ height: rows.length * ROW_H, width: totalW }}>{visible}</div>
+      <div class="vbody" style={{ height: px(rows.length * ROW_H), width: px(totalW) }}>{visible}</div>
     </div>
   );
 }
