@@ -1,3 +1,4 @@
+import { Icon } from './Icon';
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { ArtifactRoot, FileInfo } from '../api';
@@ -28,7 +29,7 @@ function Tree({ root, dir, depth, selected, onSelect, expanded, toggle }: { root
         <li key={f.path}>
           <div class={`tree-item${selected === f.path ? ' active' : ''}`} style={{ paddingLeft: px(8 + depth * 14) }} data-path={f.path}
             onClick={() => { if (f.is_dir) toggle(f.path); onSelect(f); }}>
-            <span class="tree-icon">{f.is_dir ? (expanded.has(f.path) ? '▾ 📁' : '▸ 📁') : '📄'}</span>
+            <span class="tree-icon">{f.is_dir ? <>{expanded.has(f.path) ? '▾' : '▸'} <Icon name="folder" size={13} /></> : <><span class="caret-space" /><Icon name="file" size={13} /></>}</span>
             <span class="ellipsis">{base(f.path)}</span>
             {!f.is_dir && f.file_size !== undefined ? <span class="muted small tree-size">{fmtBytes(f.file_size)}</span> : null}
           </div>
@@ -112,7 +113,7 @@ function Preview({ root, file }: { root: ArtifactRoot; file: FileInfo }) {
         <span class="mono ellipsis" title={file.path}>{file.path}</span>
         {file.file_size !== undefined ? <span class="muted small">{fmtBytes(file.file_size)}</span> : null}
         <div class="spacer" />
-        <a class="btn small" href={url} download={name}>⬇ Download</a>
+        <a class="btn small" href={url} download={name}><Icon name="download" /> Download</a>
       </div>
       <div class="preview-body">{body}</div>
     </div>
@@ -155,7 +156,7 @@ export function ArtifactBrowser({ root, path: rawPath, onPath, registerName }: {
       <div class="artifact-main">
         {isModelDir ? (
           <div class="model-banner">
-            <span>📦 MLflow model{dir ? <> in <span class="mono">{dir}</span></> : null}</span>
+            <span class="banner-title"><Icon name="box" /> MLflow model{dir ? <> in <span class="mono">{dir}</span></> : null}</span>
             <div class="spacer" />
             <button class="btn primary small" data-action="register-model" onClick={() => setRegistering(true)}>Register model</button>
           </div>

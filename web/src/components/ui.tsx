@@ -1,3 +1,4 @@
+import { Icon } from './Icon';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api';
@@ -33,7 +34,7 @@ export function Modal({ title, children, onClose }: { title: string; children: C
       <div class="modal" role="dialog" aria-label={title}>
         <div class="modal-head">
           <span>{title}</span>
-          <button class="icon-btn" onClick={onClose} aria-label="Close">✕</button>
+          <button class="icon-btn" onClick={onClose} aria-label="Close"><Icon name="x" /></button>
         </div>
         <div class="modal-body">{children}</div>
       </div>
@@ -118,7 +119,7 @@ export function EditableMarkdown({ text, placeholder, onSave }: { text: string; 
     return (
       <div class="description">
         {text ? <Markdown text={text} /> : <div class="muted">{placeholder}</div>}
-        <button class="btn small" data-action="edit-description" onClick={() => setEditing(true)}>✎ Edit</button>
+        <button class="btn small" data-action="edit-description" onClick={() => setEditing(true)}><Icon name="edit" /> Edit</button>
       </div>
     );
   }

@@ -1,6 +1,7 @@
+import { Icon } from '../components/Icon';
 import { useMemo, useState } from 'preact/hooks';
 import type { Run } from '../api';
-import { colorFor } from '../format';
+import { colorAt } from '../format';
 import { load, save } from '../store';
 import { ChartControls, chartOpts } from '../components/ChartControls';
 import { MetricChart, type ChartRun } from '../components/MetricChart';
@@ -16,7 +17,8 @@ export function ChartView({ expId, runs, query }: { expId: string; runs: Run[]; 
   const setHidden = (h: string[]) => { setHiddenState(h); save(`hidden.${expId}`, h.slice(-2000)); };
   const candidates = runs.slice(0, limit);
   const visible = candidates.filter((r) => !hidden.includes(r.info.run_id));
-  const chartRuns: ChartRun[] = visible.map((r) => ({ id: r.info.run_id, label: runName(r), color: colorFor(r.info.run_id), start: r.info.start_time, running: r.info.status === 'RUNNING' }));
+  const color = (id: string) => colorAt(Math.max(0, candidates.findIndex((c) => c.info.run_id === id)));
+  const chartRuns: ChartRun[] = visible.map((r) => ({ id: r.info.run_id, label: runName(r), color: color(r.info.run_id), start: r.info.start_time, running: r.info.status === 'RUNNING' }));
   const keys = useMemo(() => {
     const s = new Set<string>();
     for (const r of visible) r.data.metrics?.forEach((m) => s.add(m.key));
@@ -45,8 +47,8 @@ export function ChartView({ expId, runs, query }: { expId: string; runs: Run[]; 
             return (
               <li key={id} class={off ? 'off' : ''} data-run-id={id}>
                 <button class="eye" title={off ? 'Show run' : 'Hide run'} aria-pressed={!off} data-action="toggle-run"
-                  onClick={() => setHidden(off ? hidden.filter((h) => h !== id) : [...hidden, id])}>{off ? '◌' : '👁'}</button>
-                <span class="dot" style={{ background: colorFor(id) }} />
+                  onClick={() => setHidden(off ? hidden.filter((h) => h !== id) : [...hidden, id])}><Icon name={off ? 'eye-off' : 'eye'} /></button>
+                <span class="dot" style={{ background: color(id) }} />
                 <a href={href(['experiments', expId, 'runs', id])} title={runName(r)}>{runName(r)}</a>
               </li>
             );

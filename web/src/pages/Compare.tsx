@@ -2,7 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { Run } from '../api';
 import { href } from '../router';
-import { colorFor, fmtDuration, fmtNum, fmtTime, tag } from '../format';
+import { colorAt, fmtDuration, fmtNum, fmtTime, tag } from '../format';
 import { ErrorBox, Spinner, StatusBadge, useAsync } from '../components/ui';
 import { ChartControls, chartOpts } from '../components/ChartControls';
 import { MetricChart } from '../components/MetricChart';
@@ -57,7 +57,7 @@ function Scatter({ runs, params, metrics }: { runs: Run[]; params: string[]; met
       </div>
       <div class="chart-grid one">
         {/* One series per run so each point keeps its run's colour. */}
-        <ScatterChart key={xKey + yKey} title={`${yKey} vs ${xKey}`} pts={pts.map((p) => ({ x: p.x, y: p.y as number, label: runName(p.r), color: colorFor(p.r.info.run_id) }))} />
+        <ScatterChart key={xKey + yKey} title={`${yKey} vs ${xKey}`} pts={pts.map((p) => ({ x: p.x, y: p.y as number, label: runName(p.r), color: colorAt(runs.indexOf(p.r)) }))} />
       </div>
     </div>
   );
@@ -79,7 +79,7 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
   const params = uniq(runs.flatMap((r) => (r.data.params || []).map((p) => p.key)));
   const metrics = uniq(runs.flatMap((r) => (r.data.metrics || []).map((m) => m.key)));
   const tagKeys = uniq(runs.flatMap((r) => (r.data.tags || []).map((t) => t.key))).filter((k) => !k.startsWith('mlflow.') || k === GIT);
-  const chartRuns = runs.map((r) => ({ id: r.info.run_id, label: runName(r), color: colorFor(r.info.run_id), start: r.info.start_time, running: r.info.status === 'RUNNING' }));
+  const chartRuns = runs.map((r) => ({ id: r.info.run_id, label: runName(r), color: colorAt(runs.indexOf(r)), start: r.info.start_time, running: r.info.status === 'RUNNING' }));
   const modelMetrics = metrics.filter((m) => !m.startsWith('system/') && m.toLowerCase().includes(opts.q.toLowerCase()));
   const exp = query.get('exp') || runs[0]?.info.experiment_id;
   return (
@@ -94,7 +94,7 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
         <table class="grid-table compare-table">
           <thead>
             <tr><th />{runs.map((r) => (
-              <th key={r.info.run_id}><span class="dot" style={{ background: colorFor(r.info.run_id) }} /><a href={href(['experiments', r.info.experiment_id, 'runs', r.info.run_id])}>{runName(r)}</a></th>
+              <th key={r.info.run_id}><span class="dot" style={{ background: colorAt(runs.indexOf(r)) }} /><a href={href(['experiments', r.info.experiment_id, 'runs', r.info.run_id])}>{runName(r)}</a></th>
             ))}</tr>
           </thead>
           <tbody>

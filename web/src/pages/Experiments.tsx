@@ -1,3 +1,4 @@
+import { Icon } from '../components/Icon';
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { Experiment } from '../api';
@@ -69,7 +70,7 @@ export function ExperimentsSidebar({ active }: { active?: string }) {
     <aside class="sidebar">
       <div class="sidebar-head">
         <span>Experiments</span>
-        <button class="icon-btn" title="Create experiment" data-action="create-experiment" onClick={() => setDialog({ kind: 'create' })}>＋</button>
+        <button class="icon-btn" title="Create experiment" data-action="create-experiment" onClick={() => setDialog({ kind: 'create' })}><Icon name="plus" /></button>
       </div>
       <input class="search" placeholder="Search experiments" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
       <ErrorBox error={error} />
@@ -78,8 +79,8 @@ export function ExperimentsSidebar({ active }: { active?: string }) {
           <li key={e.experiment_id} class={e.experiment_id === active ? 'active' : ''}>
             <a href={href(['experiments', e.experiment_id])} title={e.name}>{e.name}</a>
             <span class="item-actions">
-              <button class="icon-btn" title="Rename" onClick={() => setDialog({ kind: 'rename', exp: e })}>✎</button>
-              <button class="icon-btn" title="Delete" onClick={() => setDialog({ kind: 'delete', exp: e })}>🗑</button>
+              <button class="icon-btn" title="Rename" onClick={() => setDialog({ kind: 'rename', exp: e })}><Icon name="edit" /></button>
+              <button class="icon-btn" title="Delete" onClick={() => setDialog({ kind: 'delete', exp: e })}><Icon name="trash" /></button>
             </span>
           </li>
         ))}
@@ -108,7 +109,7 @@ export function ExperimentsHome({ query }: { query: URLSearchParams }) {
         <div class="spacer" />
         <input class="search wide" placeholder="Search experiments by name" value={q} onInput={(e) => setQuery({ q: (e.target as HTMLInputElement).value })} />
         <label class="check"><input type="checkbox" checked={deleted} onChange={(e) => setQuery({ deleted: (e.target as HTMLInputElement).checked ? '1' : undefined })} /> Deleted</label>
-        <button class="btn primary" data-action="create-experiment" onClick={() => setDialog({ kind: 'create' })}>＋ New experiment</button>
+        <button class="btn primary" data-action="create-experiment" onClick={() => setDialog({ kind: 'create' })}><Icon name="plus" /> New experiment</button>
       </div>
       <ErrorBox error={error} />
       {!src ? <Spinner /> : (

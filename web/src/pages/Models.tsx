@@ -1,3 +1,4 @@
+import { Icon } from '../components/Icon';
 import { useState } from 'preact/hooks';
 import * as api from '../api';
 import type { ModelVersion, RegisteredModel } from '../api';
@@ -27,7 +28,7 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
         <h1>Registered models</h1>
         <div class="spacer" />
         <input class="search wide" placeholder="Search models by name" value={q} onInput={(e) => setQuery({ q: (e.target as HTMLInputElement).value })} />
-        <button class="btn primary" onClick={() => setCreating(true)}>＋ New model</button>
+        <button class="btn primary" onClick={() => setCreating(true)}><Icon name="plus" /> New model</button>
       </div>
       <ErrorBox error={error} />
       {loading && !data ? <Spinner /> : (
@@ -121,7 +122,7 @@ export function ModelPage({ name }: { name: string }) {
                     </td>
                     <td>{v.run_id && !/^0+$/.test(v.run_id) ? <RunLink runId={v.run_id} /> : <span class="muted">–</span>}</td>
                     <td class="ellipsis muted">{(v.description || '').split('\n')[0]}</td>
-                    <td class="actions"><button class="btn small" data-action="add-alias" onClick={() => setAliasFor(v.version)}>＋ Alias</button></td>
+                    <td class="actions"><button class="btn small" data-action="add-alias" onClick={() => setAliasFor(v.version)}><Icon name="plus" /> Alias</button></td>
                   </tr>
                 ))}
                 {vs.data && !vs.data.length ? <tr><td colSpan={7} class="muted">No versions yet.</td></tr> : null}
@@ -173,7 +174,7 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
         <Stage stage={mv.current_stage} />
         {(mv.aliases || []).map((a) => <Alias key={a} name={a} onRemove={() => api.deleteAlias(name, a).then(v.reload, setErr)} />)}
         <div class="spacer" />
-        <button class="btn small" data-action="add-alias" onClick={() => setAliasing(true)}>＋ Alias</button>
+        <button class="btn small" data-action="add-alias" onClick={() => setAliasing(true)}><Icon name="plus" /> Alias</button>
         <select value={mv.current_stage || 'None'} aria-label="Stage" onChange={(e) => api.transitionStage(name, version, (e.target as HTMLSelectElement).value).then(v.reload, setErr)}>
           {STAGES.map((s) => <option key={s}>{s}</option>)}
         </select>

@@ -1,3 +1,4 @@
+import { Icon } from '../components/Icon';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
@@ -197,7 +198,7 @@ export function RunPage({ expId, runId, tab, query }: { expId: string; runId: st
       <div class="page-head">
         <span class="dot big" style={{ background: colorFor(runId) }} />
         <h1 data-testid="run-name">{runName(run)}</h1>
-        <button class="icon-btn" title="Rename run" data-action="rename-run" onClick={() => setRenaming(true)}>✎</button>
+        <button class="icon-btn" title="Rename run" data-action="rename-run" onClick={() => setRenaming(true)}><Icon name="edit" /></button>
         <StatusBadge status={run.info.status} />
         {run.info.lifecycle_stage === 'deleted' ? <span class="status status-failed">deleted</span> : null}
         <div class="spacer" />

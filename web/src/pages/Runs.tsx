@@ -1,3 +1,4 @@
+import { Icon } from '../components/Icon';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { Experiment, Run } from '../api';
@@ -106,6 +107,11 @@ function cellValue(run: Run, id: string): string | number | undefined {
   return tag(run.data.tags, key);
 }
 
+/** plainText is a one-line, Markdown-free summary of a description. */
+export function plainText(md: string): string {
+  return md.replace(/```[\s\S]*?```/g, ' ').replace(/[#>*_`~]+/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/\s+/g, ' ').trim();
+}
+
 export function runName(run: Run): string {
   return run.info.run_name || tag(run.data.tags, 'mlflow.runName') || run.info.run_id.slice(0, 8);
 }
@@ -129,7 +135,7 @@ function Cell({ run, col }: { run: Run; col: string }) {
     }
     case `tag:${NOTE}`: {
       const s = String(v);
-      return <span title={s}>{s.split('\n')[0]}</span>;
+      return <span title={s}>{plainText(s)}</span>;
     }
   }
   if (typeof v === 'number') return <span class="num" title={String(v)}>{fmtNum(v)}</span>;
@@ -347,7 +353,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
       <div class="page-head">
         <h1 title={exp?.name}>{exp ? exp.name : expErr ? 'Experiment' : '…'}</h1>
         {exp ? <span class="muted mono small">ID {exp.experiment_id}</span> : null}
-        {exp ? <button class="icon-btn" title="Rename experiment" onClick={() => setRenaming(true)}>✎</button> : null}
+        {exp ? <button class="icon-btn" title="Rename experiment" onClick={() => setRenaming(true)}><Icon name="edit" /></button> : null}
         <div class="spacer" />
         <Tabs active={view} tabs={[
           { id: 'table', label: 'Runs', href: href(['experiments', expId], Object.fromEntries(query)) },
