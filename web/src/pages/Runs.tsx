@@ -1,4 +1,5 @@
 import { Icon } from '../components/Icon';
+import { Component } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { Experiment, Run } from '../api';
@@ -49,8 +50,21 @@ export function useRuns(expId: string, filter: string, orderBy: string[], viewTy
   };
   useEffect(() => { load(false); }, [expId, filter, orderBy.join('|'), viewType]);
   const anyRunning = st.runs.some((r) => r.info.status === 'RUNNING');
-  // Live: while a run is running, refresh quietly every 3 s (small experiments) or 10 s.
-  usePoll(() => { if (!st.loading) load(true); }, st.runs.length > 2000 ? 10000 : 3000, anyRunning && st.done);
+  // Live: small experiments reload quietly; large ones refresh only their running runs.
+  const refreshRunning = async () => {
+    const g = gen.current;
+    const ids = st.runs.filter((r) => r.info.status === 'RUNNING').map((r) => r.info.run_id);
+    const fresh = new Map<string, Run>();
+    for (let i = 0; i < ids.length; i += 100) {
+      const inList = ids.slice(i, i + 100).map((id) => `'${id}'`).join(', ');
+      const f = `${filter ? filter + ' and ' : ''}attributes.run_id IN (${inList})`;
+      const page = await api.searchRunsPage([expId], f, orderBy, viewType, undefined, 1000).catch(() => ({ runs: [] as Run[] }));
+      page.runs?.forEach((r) => fresh.set(r.info.run_id, r));
+    }
+    if (g !== gen.current || !fresh.size) return;
+    setSt((s) => ({ ...s, runs: s.runs.map((r) => fresh.get(r.info.run_id) || r) }));
+  };
+  usePoll(() => { if (st.loading) return; if (st.runs.length <= 1000) load(true); else refreshRunning(); }, 3000, anyRunning && st.done);
   return { ...st, reload: () => load(true) };
 }
 
@@ -237,6 +251,41 @@ function buildRows(runs: Run[], expanded: Set<string>, clientSort?: (a: Run, b: 
 
 const ROW_H = 30;
 
+interface RowProps {
+  row: Row; top: number; width: number; nameW: number; cols: Column[]; sel: boolean; expId: string;
+  toggleSel: (id: string, on: boolean) => void; toggleExpand: (id: string) => void;
+}
+
+/** RunRow re-renders only when its own props change, which keeps scrolling cheap. */
+class RunRow extends Component<RowProps> {
+  shouldComponentUpdate(next: RowProps) {
+    const p = this.props;
+    return p.row !== next.row || p.top !== next.top || p.sel !== next.sel || p.cols !== next.cols || p.width !== next.width || p.toggleSel !== next.toggleSel;
+  }
+  render() {
+    const { row: r, top, width, nameW, cols, sel } = this.props;
+    const id = r.run.info.run_id;
+    return (
+      <div class={`vrow${sel ? ' selected' : ''}${r.run.info.lifecycle_stage === 'deleted' ? ' deleted' : ''}`} style={{ top: px(top), width: px(width) }} data-run-id={id}>
+        <div class="vcell check" style={{ width: px(36) }}>
+          <input type="checkbox" checked={sel} onChange={(e) => this.props.toggleSel(id, (e.target as HTMLInputElement).checked)} aria-label="Select run" />
+        </div>
+        <div class="vcell name" style={{ width: px(nameW), paddingLeft: px(6 + r.depth * 18) }}>
+          {r.children ? (
+            <button class="expander" onClick={() => this.props.toggleExpand(id)} title={r.expanded ? 'Collapse' : `Show ${r.children} child runs`}>{r.expanded ? '▾' : '▸'}</button>
+          ) : <span class="expander-space" />}
+          <span class="dot" style={{ background: colorFor(id) }} />
+          <a href={href(['experiments', this.props.expId, 'runs', id])} title={runName(r.run)}>{runName(r.run)}</a>
+          {r.children ? <span class="child-count">{r.children}</span> : null}
+        </div>
+        {cols.map((c) => (
+          <div key={c.id} class="vcell" style={{ width: px(c.width) }}><Cell run={r.run} col={c.id} /></div>
+        ))}
+      </div>
+    );
+  }
+}
+
 function VirtualRunsTable(props: {
   rows: Row[]; cols: Column[]; selected: Set<string>; toggleSel: (id: string, on: boolean) => void;
   toggleAll: (on: boolean) => void; toggleExpand: (id: string) => void; sort: { id: string; desc: boolean };
@@ -263,26 +312,8 @@ function VirtualRunsTable(props: {
   const visible = [];
   for (let i = first; i < last; i++) {
     const r = rows[i];
-    const id = r.run.info.run_id;
-    const sel = props.selected.has(id);
-    visible.push(
-      <div key={id} class={`vrow${sel ? ' selected' : ''}${r.run.info.lifecycle_stage === 'deleted' ? ' deleted' : ''}`} style={{ top: px(i * ROW_H), width: px(totalW) }} data-run-id={id}>
-        <div class="vcell check" style={{ width: px(36) }}>
-          <input type="checkbox" checked={sel} onChange={(e) => props.toggleSel(id, (e.target as HTMLInputElement).checked)} aria-label="Select run" />
-        </div>
-        <div class="vcell name" style={{ width: px(nameW), paddingLeft: px(6 + r.depth * 18) }}>
-          {r.children ? (
-            <button class="expander" onClick={() => props.toggleExpand(id)} title={r.expanded ? 'Collapse' : `Show ${r.children} child runs`}>{r.expanded ? '▾' : '▸'}</button>
-          ) : <span class="expander-space" />}
-          <span class="dot" style={{ background: colorFor(id) }} />
-          <a href={href(['experiments', props.expId, 'runs', id])} title={runName(r.run)}>{runName(r.run)}</a>
-          {r.children ? <span class="child-count">{r.children}</span> : null}
-        </div>
-        {cols.map((c) => (
-          <div key={c.id} class="vcell" style={{ width: px(c.width) }}><Cell run={r.run} col={c.id} /></div>
-        ))}
-      </div>,
-    );
+    visible.push(<RunRow key={r.run.info.run_id} row={r} top={i * ROW_H} width={totalW} nameW={nameW} cols={cols} sel={props.selected.has(r.run.info.run_id)}
+      expId={props.expId} toggleSel={props.toggleSel} toggleExpand={props.toggleExpand} />);
   }
   return (
     <div class="vtable" ref={scroller}>
