@@ -112,6 +112,7 @@ func (s *Server) Handler() http.Handler {
 		plain(w, http.StatusOK, "OK")
 	})
 	(&api.API{Tracking: s.store}).Register(mux)
+	registerUI(mux)
 	var h http.Handler = mux
 	if s.artifacts != nil {
 		api.RegisterArtifactProxy(mux, s.artifacts, api.ArtifactProxyOptions{MaxUploadBytes: s.cfg.MaxArtifactUploadBytes})
