@@ -280,7 +280,6 @@ func testDeleteVersionKeepsNumbers(t *testing.T, s *sqlstore.Store) {
 	}
 }
 
-
 func testRenameCarriesVersions(t *testing.T, s *sqlstore.Store) {
 	must(s.CreateRegisteredModel(ctx, "old", "", []mlflow.Tag{{Key: "t", Value: "v"}}))
 	must(s.CreateRegisteredModel(ctx, "taken", "", nil))
