@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
@@ -23,7 +24,6 @@ func (a *API) registryRoutes() []route {
 		{"PATCH", "registered-models/update", wrap(a.updateRegisteredModel)},
 		{"DELETE", "registered-models/delete", wrap(a.deleteRegisteredModel)},
 		{"GET", "registered-models/search", wrap(a.searchRegisteredModels)},
-		{"POST", "registered-models/search", wrongMethod("GET")},
 		{"POST", "registered-models/set-tag", wrap(a.setRegisteredModelTag)},
 		{"DELETE", "registered-models/delete-tag", wrap(a.deleteRegisteredModelTag)},
 		{"POST", "registered-models/alias", wrap(a.setRegisteredModelAlias)},
@@ -35,13 +35,43 @@ func (a *API) registryRoutes() []route {
 		{"PATCH", "model-versions/update", wrap(a.updateModelVersion)},
 		{"DELETE", "model-versions/delete", wrap(a.deleteModelVersion)},
 		{"GET", "model-versions/search", wrap(a.searchModelVersions)},
-		{"POST", "model-versions/search", wrongMethod("GET")},
 		{"POST", "model-versions/transition-stage", wrap(a.transitionModelVersionStage)},
 		{"GET", "model-versions/get-download-uri", wrap(a.getModelVersionDownloadURI)},
 		{"POST", "model-versions/set-tag", wrap(a.setModelVersionTag)},
 		{"DELETE", "model-versions/delete-tag", wrap(a.deleteModelVersionTag)},
 	}
-	return append(rs, getAndPost("registered-models/get-latest-versions", a.getLatestVersions)...)
+	rs = append(rs, getAndPost("registered-models/get-latest-versions", a.getLatestVersions)...)
+	return withWrongMethods(rs)
+}
+
+// withWrongMethods adds a 405 answer for the other methods of each path, as
+// MLflow answers them (without it they would reach the 404 catch-all).
+func withWrongMethods(rs []route) []route {
+	allowed := map[string][]string{}
+	var paths []string
+	for _, rt := range rs {
+		if _, ok := allowed[rt.path]; !ok {
+			paths = append(paths, rt.path)
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	for _, p := range paths {
+		for _, m := range []string{"GET", "POST", "PATCH", "DELETE", "PUT"} {
+			if !slices.Contains(allowed[p], m) {
+				rs = append(rs, route{m, p, wrongMethod(strings.Join(allowed[p], ", "))})
+			}
+		}
+	}
+	return rs
+}
+
+// readRegistryParams reads a request's fields; a DELETE reads them from its
+// JSON body only, as MLflow's registry does (query fields are ignored).
+func readRegistryParams(r *http.Request) (*params, error) {
+	if r.Method == http.MethodDelete && r.ContentLength <= 0 {
+		return &params{body: map[string]json.RawMessage{}}, nil
+	}
+	return readParams(r)
 }
 
 // wrongMethod answers 405 for a known path called with the wrong method
@@ -80,7 +110,7 @@ func registryTags(p *params, maxValue int) ([]mlflow.Tag, error) {
 const registeredModelTagValueMax = 5000
 
 func (a *API) createRegisteredModel(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +137,7 @@ func (a *API) createRegisteredModel(r *http.Request) (any, error) {
 }
 
 func (a *API) getRegisteredModel(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +153,7 @@ func (a *API) getRegisteredModel(r *http.Request) (any, error) {
 }
 
 func (a *API) renameRegisteredModel(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +173,7 @@ func (a *API) renameRegisteredModel(r *http.Request) (any, error) {
 }
 
 func (a *API) updateRegisteredModel(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +196,7 @@ func (a *API) updateRegisteredModel(r *http.Request) (any, error) {
 }
 
 func (a *API) deleteRegisteredModel(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +239,7 @@ func registryPage(p *params, def, limit int64) (store.Page, error) {
 }
 
 func (a *API) searchRegisteredModels(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +277,7 @@ type modelVersionsResponse struct {
 }
 
 func (a *API) getLatestVersions(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +302,7 @@ func (a *API) getLatestVersions(r *http.Request) (any, error) {
 }
 
 func (a *API) setRegisteredModelTag(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +326,7 @@ func (a *API) setRegisteredModelTag(r *http.Request) (any, error) {
 }
 
 func (a *API) deleteRegisteredModelTag(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +366,7 @@ func versionParam(p *params) (int64, error) {
 
 // nameAndVersion reads the name and version fields most version endpoints take.
 func nameAndVersion(r *http.Request) (*params, string, int64, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -352,7 +382,7 @@ func nameAndVersion(r *http.Request) (*params, string, int64, error) {
 }
 
 func (a *API) setRegisteredModelAlias(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +408,7 @@ func (a *API) setRegisteredModelAlias(r *http.Request) (any, error) {
 }
 
 func (a *API) deleteRegisteredModelAlias(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +427,7 @@ func (a *API) deleteRegisteredModelAlias(r *http.Request) (any, error) {
 }
 
 func (a *API) getModelVersionByAlias(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +450,7 @@ func (a *API) getModelVersionByAlias(r *http.Request) (any, error) {
 }
 
 func (a *API) createModelVersion(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -584,7 +614,7 @@ func (a *API) deleteModelVersion(r *http.Request) (any, error) {
 }
 
 func (a *API) searchModelVersions(r *http.Request) (any, error) {
-	p, err := readParams(r)
+	p, err := readRegistryParams(r)
 	if err != nil {
 		return nil, err
 	}
