@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
@@ -15,7 +14,8 @@ import (
 )
 
 // registryRoutes lists the registered-models/ and model-versions/ endpoints.
-// The methods are MLflow's: a search by POST answers 405, as MLflow does.
+// The methods are MLflow's; Register answers 405 for the others (a search
+// by POST, as MLflow does).
 func (a *API) registryRoutes() []route {
 	rs := []route{
 		{"POST", "registered-models/create", wrap(a.createRegisteredModel)},
@@ -40,29 +40,7 @@ func (a *API) registryRoutes() []route {
 		{"POST", "model-versions/set-tag", wrap(a.setModelVersionTag)},
 		{"DELETE", "model-versions/delete-tag", wrap(a.deleteModelVersionTag)},
 	}
-	rs = append(rs, getAndPost("registered-models/get-latest-versions", a.getLatestVersions)...)
-	return withWrongMethods(rs)
-}
-
-// withWrongMethods adds a 405 answer for the other methods of each path, as
-// MLflow answers them (without it they would reach the 404 catch-all).
-func withWrongMethods(rs []route) []route {
-	allowed := map[string][]string{}
-	var paths []string
-	for _, rt := range rs {
-		if _, ok := allowed[rt.path]; !ok {
-			paths = append(paths, rt.path)
-		}
-		allowed[rt.path] = append(allowed[rt.path], rt.method)
-	}
-	for _, p := range paths {
-		for _, m := range []string{"GET", "POST", "PATCH", "DELETE", "PUT"} {
-			if !slices.Contains(allowed[p], m) {
-				rs = append(rs, route{m, p, wrongMethod(strings.Join(allowed[p], ", "))})
-			}
-		}
-	}
-	return rs
+	return append(rs, getAndPost("registered-models/get-latest-versions", a.getLatestVersions)...)
 }
 
 // readRegistryParams reads a request's fields; a DELETE reads them from its
@@ -72,15 +50,6 @@ func readRegistryParams(r *http.Request) (*params, error) {
 		return &params{body: map[string]json.RawMessage{}}, nil
 	}
 	return readParams(r)
-}
-
-// wrongMethod answers 405 for a known path called with the wrong method
-// (the catch-all route would otherwise answer 404).
-func wrongMethod(allow string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		writeError(w, r, &mlflow.Error{Code: mlflow.BadRequest, Message: "The method is not allowed for the requested URL.", Status: http.StatusMethodNotAllowed})
-	}
 }
 
 type registeredModelResponse struct {

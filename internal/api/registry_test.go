@@ -18,8 +18,8 @@ import (
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 )
 
-// wireCase is one exchange of ../shared/mlflow-wire/api_cases.jsonl.
-type wireCase struct {
+// registryWireCase is one exchange of ../shared/mlflow-wire/api_cases.jsonl.
+type registryWireCase struct {
 	Method         string            `json:"method"`
 	Path           string            `json:"path"`
 	RawPath        string            `json:"raw_path"`
@@ -89,7 +89,7 @@ func TestRegistryReplaysMLflowCases(t *testing.T) {
 	sc.Buffer(make([]byte, 4<<20), 4<<20)
 	n := 0
 	for sc.Scan() {
-		var c wireCase
+		var c registryWireCase
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 			t.Fatal(err)
 		}
