@@ -111,7 +111,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		plain(w, http.StatusOK, "OK")
 	})
-	(&api.API{Tracking: s.store}).Register(mux)
+	(&api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store}).Register(mux)
 	registerUI(mux)
 	var h http.Handler = mux
 	if s.artifacts != nil {
