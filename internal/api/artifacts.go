@@ -151,8 +151,14 @@ func (h *artifactProxy) download(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	serveArtifactFile(w, r, h.repo, p)
+}
+
+// serveArtifactFile streams the file at p of repo, with MLflow's headers
+// and single-range support.
+func serveArtifactFile(w http.ResponseWriter, r *http.Request, repo artifact.Repository, p string) {
 	ctx := r.Context()
-	info, err := h.repo.Stat(ctx, p)
+	info, err := repo.Stat(ctx, p)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -175,7 +181,7 @@ func (h *artifactProxy) download(w http.ResponseWriter, r *http.Request) {
 	}
 	var body io.ReadCloser
 	if r.Method != http.MethodHead {
-		if body, err = h.repo.Get(ctx, p, start, length); err != nil {
+		if body, err = repo.Get(ctx, p, start, length); err != nil {
 			writeError(w, r, err)
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -50,6 +51,7 @@ type Server struct {
 	log       *slog.Logger
 	store     *sqlstore.Store
 	artifacts artifact.Repository // the proxy's root; nil without --serve-artifacts
+	resolver  *artifact.Resolver  // the roots artifacts are read from on a client's behalf
 	http      *http.Server
 }
 
@@ -62,6 +64,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		} else {
 			root = "./mlruns"
 		}
+	}
+	if artifact.URIScheme(root) == "" {
+		// As MLflow: a local default root is stored as an absolute URI, so
+		// that clients on this machine can write there directly.
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return nil, err
+		}
+		root = "file://" + filepath.ToSlash(abs)
 	}
 	st, err := sqlstore.Open(ctx, cfg.BackendStoreURI, sqlstore.Options{DefaultArtifactRoot: root})
 	if err != nil {
@@ -77,6 +88,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			st.Close()
 			return nil, fmt.Errorf("artifacts destination %s: %w", MaskURI(dest), err)
 		}
+	}
+	s.resolver = &artifact.Resolver{Proxy: s.artifacts, Roots: map[string]artifact.Repository{}}
+	if !strings.HasPrefix(root, artifact.ProxyScheme+":") {
+		repo, err := artifact.Open(ctx, root)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("default artifact root %s: %w", MaskURI(root), err)
+		}
+		s.resolver.Roots[root] = repo
 	}
 	// No ReadTimeout/WriteTimeout: artifact transfers of many GB stream for
 	// minutes. Slow clients are bounded by ReadHeaderTimeout and IdleTimeout.
@@ -111,7 +131,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		plain(w, http.StatusOK, "OK")
 	})
-	(&api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store}).Register(mux)
+	a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Artifacts: s.resolver}
+	a.Register(mux)
+	a.RegisterDownloads(mux)
 	registerUI(mux)
 	var h http.Handler = mux
 	if s.artifacts != nil {
