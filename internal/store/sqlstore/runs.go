@@ -113,7 +113,7 @@ func dedupeTags(tags []mlflow.Tag) []mlflow.Tag {
 // GetRun returns a run with its latest metrics, params, tags, inputs and
 // outputs, whatever its lifecycle stage.
 func (s *Store) GetRun(ctx context.Context, id string) (*mlflow.Run, error) {
-	runs, err := s.loadRuns(ctx, []string{id})
+	runs, err := s.loadRuns(ctx, []string{id}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -153,12 +153,13 @@ func scanRunInfo(row interface{ Scan(...any) error }) (mlflow.RunInfo, error) {
 // loadRuns reads the runs with the given ids, in that order (unknown ids are
 // left out), with a constant number of queries per chunk of runs: one each
 // for the runs, latest metrics, params, tags, dataset inputs (with their
-// tags) and model inputs/outputs.
-func (s *Store) loadRuns(ctx context.Context, ids []string) ([]mlflow.Run, error) {
+// tags) and, with models, logged-model inputs and outputs (MLflow's
+// runs/get has them, its runs/search does not).
+func (s *Store) loadRuns(ctx context.Context, ids []string, models bool) ([]mlflow.Run, error) {
 	out := make([]mlflow.Run, 0, len(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), loadChunk)
-		runs, err := s.loadRunChunk(ctx, ids[:n])
+		runs, err := s.loadRunChunk(ctx, ids[:n], models)
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +169,7 @@ func (s *Store) loadRuns(ctx context.Context, ids []string) ([]mlflow.Run, error
 	return out, nil
 }
 
-func (s *Store) loadRunChunk(ctx context.Context, ids []string) ([]mlflow.Run, error) {
+func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]mlflow.Run, error) {
 	db := s.reader()
 	args := make([]any, len(ids))
 	for i, id := range ids {
@@ -276,8 +277,11 @@ func (s *Store) loadRunChunk(ctx context.Context, ids []string) ([]mlflow.Run, e
 		return nil, fmt.Errorf("store: load dataset inputs: %w", err)
 	}
 
+	if !models {
+		return inOrder(ids, byID), nil
+	}
 	if err := s.each(ctx, db, `SELECT source_id, source_type, destination_id, step FROM inputs
-		WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND source_id IN `+in, args, func(rows *sql.Rows) error {
+		WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND source_id IN `+in+` ORDER BY source_type, source_id, destination_id`, args, func(rows *sql.Rows) error {
 		var (
 			runID, kind, model string
 			step               sql.NullInt64
@@ -299,15 +303,19 @@ func (s *Store) loadRunChunk(ctx context.Context, ids []string) ([]mlflow.Run, e
 		return nil, fmt.Errorf("store: load model inputs and outputs: %w", err)
 	}
 
-	// Answer in the order asked.
-	out := make([]mlflow.Run, 0, len(found))
+	return inOrder(ids, byID), nil
+}
+
+// inOrder lists the runs found in the order their ids were asked.
+func inOrder(ids []string, byID map[string]*mlflow.Run) []mlflow.Run {
+	out := make([]mlflow.Run, 0, len(byID))
 	for _, id := range ids {
 		if r := byID[id]; r != nil {
 			out = append(out, *r)
 			delete(byID, id) // an id asked twice is answered once
 		}
 	}
-	return out, nil
+	return out
 }
 
 // each runs a query and calls fn for every row.

@@ -34,7 +34,7 @@ func (s *Store) SearchRuns(ctx context.Context, q store.RunQuery) ([]mlflow.Run,
 	}); err != nil {
 		return nil, "", fmt.Errorf("store: search runs: %w", err)
 	}
-	runs, err := s.loadRuns(ctx, ids)
+	runs, err := s.loadRuns(ctx, ids, false)
 	if err != nil {
 		return nil, "", err
 	}
