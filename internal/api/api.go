@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
 	"github.com/mltrack/mltrack/internal/store"
@@ -43,19 +44,39 @@ func (a *API) Register(mux *http.ServeMux) {
 	routes = append(routes, a.experimentRoutes()...)
 	routes = append(routes, a.runRoutes()...)
 	routes = append(routes, a.metricRoutes()...)
+	routes = append(routes, route{"GET", "server-features", wrap(serverFeatures)})
+	methods := map[string][]string{} // path -> methods, for 405 answers
 	for _, prefix := range []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"} {
 		for _, rt := range routes {
 			mux.Handle(rt.method+" "+prefix+rt.path, rt.h)
+			methods[prefix+rt.path] = append(methods[prefix+rt.path], rt.method)
 		}
-		mux.Handle(prefix, http.HandlerFunc(endpointNotFound))
+		mux.Handle(prefix, notFound(methods))
 	}
 }
 
-func endpointNotFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, r, mlflow.Errorf(mlflow.EndpointNotFound, "No API endpoint at %s %s", r.Method, r.URL.Path))
+// notFound answers paths no route has: 405 with Allow when the path exists
+// for other methods (the catch-all pattern would otherwise hide the mux's
+// own 405), else ENDPOINT_NOT_FOUND.
+func notFound(methods map[string][]string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ms, ok := methods[r.URL.Path]; ok {
+			w.Header().Set("Allow", strings.Join(ms, ", "))
+			writeJSONStatus(w, http.StatusMethodNotAllowed, errorBody{mlflow.BadRequest, "The method is not allowed for the requested URL."})
+			return
+		}
+		writeJSONStatus(w, http.StatusNotFound, errorBody{mlflow.EndpointNotFound, "No API endpoint at " + r.Method + " " + r.URL.Path})
+	}
 }
 
 // getAndPost registers a route for both GET (query string) and POST (JSON).
 func getAndPost(path string, h jsonHandler) []route {
 	return []route{{"GET", path, wrap(h)}, {"POST", path, wrap(h)}}
+}
+
+// serverFeatures answers what MLflow 3.6 answers: no workspaces.
+func serverFeatures(r *http.Request) (any, error) {
+	return struct {
+		WorkspacesEnabled bool `json:"workspaces_enabled"`
+	}{false}, nil
 }

@@ -185,8 +185,11 @@ func (a *API) searchExperiments(r *http.Request) (any, error) {
 		return nil, err
 	}
 	// MLflow requires max_results here (its default is 0, which it rejects).
-	if maxResults <= 0 || maxResults > mlflow.MaxResultsSearchExperim {
-		return nil, mlflow.InvalidParam("Invalid value %d for parameter 'max_results' supplied. It must be at most %d, and at least 1.", maxResults, mlflow.MaxResultsSearchExperim)
+	if maxResults <= 0 {
+		return nil, mlflow.InvalidParam("Invalid value %d for parameter 'max_results' supplied. It must be a positive integer", maxResults)
+	}
+	if maxResults > mlflow.MaxResultsSearchExperim {
+		return nil, mlflow.InvalidParam("Invalid value %d for parameter 'max_results' supplied. It must be at most %d", maxResults, mlflow.MaxResultsSearchExperim)
 	}
 	filter, err := p.str("filter")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,6 +29,11 @@ func readParams(r *http.Request) (*params, error) {
 		p.query = r.URL.Query()
 		return p, nil
 	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && r.Method != http.MethodDelete {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
+			return nil, mlflow.InvalidParam("Bad Request. Content-Type must be one of ['application/json'].")
+		}
+	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 	if err != nil {
 		return nil, mlflow.Errorf(mlflow.BadRequest, "could not read the request body: %v", err)
@@ -42,7 +48,10 @@ func readParams(r *http.Request) (*params, error) {
 	}
 	b = replaceBareNaN(b)
 	if err := json.Unmarshal(b, &p.body); err != nil {
-		return nil, mlflow.InvalidParam("Malformed request body: the body must be a JSON object (%v)", err)
+		// MLflow reads a malformed body as empty (and then misses a
+		// required field) or fails with a 500 for a non-object; both are
+		// this 400 here.
+		return nil, mlflow.InvalidParam("Malformed request body: it must be a JSON object (%v)", err)
 	}
 	if p.body == nil {
 		p.body = map[string]json.RawMessage{}

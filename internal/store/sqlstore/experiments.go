@@ -173,7 +173,8 @@ func (s *Store) RenameExperiment(ctx context.Context, id, name string) error {
 		}
 		_, err = tx.ExecContext(ctx, s.q("UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?"), name, time.Now().UnixMilli(), n)
 		if s.d.isUniqueViolation(err) {
-			return mlflow.Errorf(mlflow.ResourceAlreadyExists, "Experiment(name=%s) already exists.", name)
+			// MLflow's code here is BAD_REQUEST (with SQL text as message).
+			return mlflow.Errorf(mlflow.BadRequest, "Experiment(name=%s) already exists.", name)
 		}
 		if err != nil {
 			return fmt.Errorf("store: rename experiment: %w", err)

@@ -213,11 +213,30 @@ func schemaColumns() map[string][]string {
 // missingColumns reports the tables and columns of MLflow 3.6's schema that
 // the database lacks.
 func (s *Store) missingColumns(ctx context.Context) ([]string, error) {
+	q := "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+	if s.d.name() == "sqlite" {
+		q = "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p WHERE m.type = 'table'"
+	}
+	rows, err := s.writeDB.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: inspect columns: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			return nil, fmt.Errorf("store: inspect columns: %w", err)
+		}
+		have[t+"."+c] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: inspect columns: %w", err)
+	}
 	var missing []string
 	for table, cols := range schemaColumns() {
 		for _, c := range cols {
-			_, err := s.writeDB.ExecContext(ctx, fmt.Sprintf(`SELECT "%s" FROM "%s" WHERE 1 = 0`, c, table))
-			if err != nil {
+			if !have[table+"."+c] {
 				missing = append(missing, table+"."+c)
 			}
 		}

@@ -1,5 +1,7 @@
 -- MLflow 3.6 schema at alembic revision 1b5f0d9ad7c1, as MLflow creates it on PostgreSQL
--- (pg_dump --schema-only of a database MLflow created, without psql settings).
+-- (pg_dump --schema-only of a database MLflow created, without psql settings; the
+-- CHECK constraints written as SQLAlchemy sent them, so that PostgreSQL stores and
+-- dumps them exactly as in MLflow's database).
 
 CREATE TABLE alembic_version (
     version_num character varying(32) NOT NULL
@@ -94,7 +96,7 @@ CREATE TABLE experiments (
     creation_time bigint,
     last_update_time bigint,
     workspace character varying(63) DEFAULT 'default'::character varying NOT NULL,
-    CONSTRAINT experiments_lifecycle_stage CHECK (((lifecycle_stage)::text = ANY ((ARRAY['active'::character varying, 'deleted'::character varying])::text[])))
+    CONSTRAINT experiments_lifecycle_stage CHECK (lifecycle_stage IN ('active', 'deleted'))
 );
 
 CREATE SEQUENCE experiments_experiment_id_seq
@@ -183,7 +185,7 @@ CREATE TABLE logged_models (
     model_type character varying(500),
     source_run_id character varying(32),
     status_message character varying(1000),
-    CONSTRAINT logged_models_lifecycle_stage_check CHECK (((lifecycle_stage)::text = ANY ((ARRAY['active'::character varying, 'deleted'::character varying])::text[])))
+    CONSTRAINT logged_models_lifecycle_stage_check CHECK (lifecycle_stage IN ('active', 'deleted'))
 );
 
 CREATE TABLE metrics (
@@ -263,9 +265,9 @@ CREATE TABLE runs (
     artifact_uri character varying(200),
     experiment_id integer,
     deleted_time bigint,
-    CONSTRAINT runs_lifecycle_stage CHECK (((lifecycle_stage)::text = ANY ((ARRAY['active'::character varying, 'deleted'::character varying])::text[]))),
-    CONSTRAINT runs_status_check CHECK (((status)::text = ANY ((ARRAY['SCHEDULED'::character varying, 'FAILED'::character varying, 'FINISHED'::character varying, 'RUNNING'::character varying, 'KILLED'::character varying])::text[]))),
-    CONSTRAINT source_type CHECK (((source_type)::text = ANY ((ARRAY['NOTEBOOK'::character varying, 'JOB'::character varying, 'LOCAL'::character varying, 'UNKNOWN'::character varying, 'PROJECT'::character varying])::text[])))
+    CONSTRAINT runs_lifecycle_stage CHECK (lifecycle_stage IN ('active', 'deleted')),
+    CONSTRAINT runs_status_check CHECK (status IN ('SCHEDULED', 'FAILED', 'FINISHED', 'RUNNING', 'KILLED')),
+    CONSTRAINT source_type CHECK (source_type IN ('NOTEBOOK', 'JOB', 'LOCAL', 'UNKNOWN', 'PROJECT'))
 );
 
 CREATE TABLE scorer_versions (

@@ -1,0 +1,122 @@
+// Command mltrack is an MLflow-compatible tracking server in one binary.
+//
+//	mltrack server [flags]   serve the MLflow REST API, artifact proxy and UI
+//	mltrack version          print the version
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/mltrack/mltrack/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "server":
+		if err := runServer(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "mltrack:", err)
+			os.Exit(1)
+		}
+	case "version", "--version", "-v":
+		fmt.Printf("mltrack %s (MLflow API %s)\n", version, server.Version)
+	case "help", "-h", "--help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "mltrack: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `mltrack: an MLflow-compatible tracking server
+
+Usage:
+  mltrack server [flags]   run the tracking server (mltrack server --help for flags)
+  mltrack version          print the version
+`)
+}
+
+// envBool reads a boolean environment variable as MLflow's click options do.
+func envBool(key string, def bool) bool {
+	v, ok := os.LookupEnv(key)
+	if !ok || v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return def
+	}
+	return b
+}
+
+// serverConfig fills the server configuration from flags, with MLflow's
+// flag names, environment variables and defaults.
+func serverConfig(args []string) (server.Config, error) {
+	fs := flag.NewFlagSet("mltrack server", flag.ContinueOnError)
+	var cfg server.Config
+	port, _ := strconv.Atoi(server.Getenv("MLFLOW_PORT", "5000"))
+	fs.StringVar(&cfg.Host, "host", server.Getenv("MLFLOW_HOST", "127.0.0.1"), "address to listen on")
+	fs.StringVar(&cfg.Host, "h", server.Getenv("MLFLOW_HOST", "127.0.0.1"), "shorthand for --host")
+	fs.IntVar(&cfg.Port, "port", port, "port to listen on")
+	fs.IntVar(&cfg.Port, "p", port, "shorthand for --port")
+	fs.StringVar(&cfg.BackendStoreURI, "backend-store-uri", server.Getenv("MLFLOW_BACKEND_STORE_URI", "sqlite:///mlflow.db"), "database: sqlite:///path or postgresql://user@host/db")
+	fs.StringVar(&cfg.DefaultArtifactRoot, "default-artifact-root", server.Getenv("MLFLOW_DEFAULT_ARTIFACT_ROOT", ""), "artifact location of new experiments (default mlflow-artifacts:/ when serving artifacts, else ./mlruns)")
+	fs.StringVar(&cfg.ArtifactsDest, "artifacts-destination", server.Getenv("MLFLOW_ARTIFACTS_DESTINATION", "./mlartifacts"), "where the artifact proxy stores artifacts: a folder, file:// or s3://bucket/prefix")
+	serve := fs.Bool("serve-artifacts", envBool("MLFLOW_SERVE_ARTIFACTS", true), "serve artifacts through the server (proxy)")
+	noServe := fs.Bool("no-serve-artifacts", false, "do not serve artifacts")
+	allowedHosts := fs.String("allowed-hosts", server.Getenv("MLFLOW_SERVER_ALLOWED_HOSTS", ""), "comma-separated Host header patterns to accept (default: localhost and private networks)")
+	origins := fs.String("cors-allowed-origins", server.Getenv("MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", ""), "comma-separated origins allowed to make state-changing API calls")
+	disableSec := fs.Bool("disable-security-middleware", envBool("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", false), "turn off host and CORS checks")
+	// Accepted for command-line compatibility with `mlflow server`; mltrack
+	// needs no worker processes.
+	fs.Int("workers", 0, "ignored (MLflow compatibility)")
+	fs.Int("w", 0, "ignored (MLflow compatibility)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg.ServeArtifacts = *serve && !*noServe
+	cfg.AllowedHosts = server.SplitList(*allowedHosts)
+	if len(cfg.AllowedHosts) == 0 {
+		cfg.AllowedHosts = server.DefaultAllowedHosts()
+	}
+	cfg.CORSAllowedOrigins = server.SplitList(*origins)
+	cfg.DisableSecurity = *disableSec
+	return cfg, nil
+}
+
+func runServer(args []string) error {
+	cfg, err := serverConfig(args)
+	if err == flag.ErrHelp {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(log)
+	log.Info("mltrack starting", "version", version, "backend_store_uri", server.MaskURI(cfg.BackendStoreURI),
+		"default_artifact_root", cfg.DefaultArtifactRoot, "artifacts_destination", server.MaskURI(cfg.ArtifactsDest),
+		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}

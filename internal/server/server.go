@@ -1,0 +1,176 @@
+// Package server assembles mltrack's HTTP server: the MLflow REST API, the
+// artifact proxy, the embedded UI, health endpoints and the middleware
+// around them.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mltrack/mltrack/internal/api"
+	"github.com/mltrack/mltrack/internal/store/sqlstore"
+)
+
+// Version is the MLflow version mltrack answers on /version: clients check
+// it to pick features, so it is the MLflow version whose API we serve.
+const Version = "3.6.0"
+
+// Config is the whole server configuration, filled from flags and the
+// environment in one place (cmd/mltrack).
+type Config struct {
+	Host                string
+	Port                int
+	BackendStoreURI     string
+	DefaultArtifactRoot string
+	ArtifactsDest       string
+	ServeArtifacts      bool
+	AllowedHosts        []string
+	CORSAllowedOrigins  []string
+	// DisableSecurity turns off host and CORS checks
+	// (MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE=true).
+	DisableSecurity bool
+	ShutdownTimeout time.Duration
+}
+
+// Server is a configured mltrack server.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	store *sqlstore.Store
+	http  *http.Server
+}
+
+// New opens the store and builds the handler.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	root := cfg.DefaultArtifactRoot
+	if root == "" {
+		if cfg.ServeArtifacts {
+			root = "mlflow-artifacts:"
+		} else {
+			root = "./mlruns"
+		}
+	}
+	st, err := sqlstore.Open(ctx, cfg.BackendStoreURI, sqlstore.Options{DefaultArtifactRoot: root})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st}
+	s.http = &http.Server{
+		Addr:              net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)),
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Handler is the whole HTTP handler with its middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("OK"))
+	})
+	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(Version))
+	})
+	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.store.Ping(ctx); err != nil {
+			plain(w, http.StatusServiceUnavailable, "database unreachable")
+			return
+		}
+		plain(w, http.StatusOK, "OK")
+	})
+	(&api.API{Tracking: s.store}).Register(mux)
+	var h http.Handler = mux
+	if !s.cfg.DisableSecurity {
+		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins)
+	}
+	return logRequests(s.log, mux, h)
+}
+
+// Run serves until ctx is done, then shuts down gracefully: in-flight
+// requests finish (up to ShutdownTimeout) and the database is closed.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.http.Addr)
+	if err != nil {
+		s.store.Close()
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a given listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.log.Info("mltrack listening", "addr", "http://"+ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.store.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	timeout := s.cfg.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if cerr := s.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// SplitList splits a comma-separated flag or environment value.
+func SplitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Getenv is os.Getenv with a default.
+func Getenv(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// MaskURI hides the password in a URI for logging.
+func MaskURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.User == nil {
+		return uri
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Close closes the store of a server that was never Run (tests).
+func (s *Server) Close() error { return s.store.Close() }
