@@ -28,17 +28,6 @@ func (a *API) runRoutes() []route {
 		{"POST", "runs/log-inputs", wrap(a.logInputs)},
 		{"POST", "runs/outputs", wrap(a.logOutputs)},
 		{"POST", "runs/search", wrap(a.searchRuns)},
-		// MLflow routes these for one method only and answers 405 to the other.
-		{"GET", "runs/search", http.HandlerFunc(methodNotAllowed("POST"))},
-		{"POST", "runs/get", http.HandlerFunc(methodNotAllowed("GET"))},
-	}
-}
-
-// methodNotAllowed answers 405 as MLflow's router does for a known path.
-func methodNotAllowed(allow string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
 	}
 }
 
