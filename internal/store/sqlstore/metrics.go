@@ -218,7 +218,11 @@ func (s *Store) MetricHistory(ctx context.Context, q store.HistoryQuery, fn func
 	if _, _, err := s.runState(ctx, db, q.RunID); err != nil {
 		return err
 	}
-	query := `SELECT timestamp, step, value, is_nan FROM metrics WHERE run_uuid = ? AND "key" = ? ORDER BY timestamp, step, value`
+	// MLflow orders by (timestamp, step, value). Ordering by (timestamp,
+	// step) lets SQLite walk the metrics primary key ("key", timestamp,
+	// step, run_uuid, value) without sorting; within one run that index
+	// already yields equal (timestamp, step) points by value.
+	query := `SELECT timestamp, step, value, is_nan FROM metrics WHERE run_uuid = ? AND "key" = ? ORDER BY timestamp, step`
 	args := []any{q.RunID, q.Key}
 	switch {
 	case q.Limit > 0:
