@@ -67,9 +67,11 @@ func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
-// lex splits s into tokens; concatenating their texts gives s back.
+// lex splits s into tokens; concatenating their texts gives s back. It
+// runs in linear time: filters come straight from requests.
 func lex(s string) []token {
-	var out []token
+	l := &lexer{s: s}
+	out := make([]token, 0, len(s)/4+1)
 	for i := 0; i < len(s); {
 		r, w := utf8.DecodeRuneInString(s[i:])
 		kind, end := kOther, i+w
@@ -87,11 +89,11 @@ func lex(s string) []token {
 				end = i + 2 + n + 2
 			}
 		case r == '\'':
-			if e := scanQuoted(s, i); e > 0 {
+			if e := l.quoted(i); e > 0 {
 				kind, end = kString, e
 			}
 		case r == '(':
-			if e := scanParen(s, i); e > 0 {
+			if e := l.paren(i); e > 0 {
 				kind, end = kParen, e
 			}
 		case r == ';':
@@ -101,7 +103,7 @@ func lex(s string) []token {
 		case startsNumber(s, i):
 			kind, end = scanNumber(s, i)
 		case r == '_' || unicode.IsLetter(r) || r == '`' || r == '"':
-			if e, bare := scanIdent(s, i); e > 0 {
+			if e, bare := l.ident(i); e > 0 {
 				out = append(out, token{kind: kIdent, text: s[i:e], bare: bare})
 				i = e
 				continue
@@ -124,43 +126,87 @@ func scanWhile(s string, i int, f func(rune) bool) int {
 	return i
 }
 
-// scanQuoted returns the end of the quoted text starting at s[i] (one of
-// ' " `), or -1 when it is not closed. Inside, a backslash escapes the next
-// character and a doubled quote stands for itself.
-func scanQuoted(s string, i int) int {
-	q := s[i]
-	for j := i + 1; j < len(s); j++ {
-		switch {
-		case s[j] == '\\' && q != '`':
-			j++
-		case s[j] == q && j+1 < len(s) && s[j+1] == q:
-			j++
-		case s[j] == q:
-			return j + 1
-		}
-	}
-	return -1
+// lexer memoises the ends of quoted texts and parenthesised groups, so
+// that inputs full of unclosed quotes or parentheses stay linear.
+type lexer struct {
+	s string
+	// quoteEnd[q][p] is the end of a text quoted with q whose body starts
+	// at p, or -1 when it is never closed; built on first use.
+	quoteEnd map[byte][]int
+	// parenEnd[p] is the end of the group opening at p: 0 unknown, -1
+	// never closed.
+	parenEnd []int
 }
 
-// scanParen returns the end of the balanced group opening at s[i], or -1.
+// quoted returns the end of the quoted text starting at s[i] (one of
+// ' " `), or -1 when it is not closed. Inside, a backslash escapes the next
+// character (not between backticks) and a doubled quote stands for itself.
+func (l *lexer) quoted(i int) int {
+	q, s := l.s[i], l.s
+	ends := l.quoteEnd[q]
+	if ends == nil {
+		n := len(s)
+		ends = make([]int, n+2)
+		ends[n], ends[n+1] = -1, -1
+		for p := n - 1; p >= 0; p-- {
+			switch {
+			case s[p] == '\\' && q != '`':
+				ends[p] = ends[p+2]
+			case s[p] == q && p+1 < n && s[p+1] == q:
+				ends[p] = ends[p+2]
+			case s[p] == q:
+				ends[p] = p + 1
+			default:
+				ends[p] = ends[p+1]
+			}
+		}
+		if l.quoteEnd == nil {
+			l.quoteEnd = map[byte][]int{}
+		}
+		l.quoteEnd[q] = ends
+	}
+	return ends[i+1]
+}
+
+// paren returns the end of the balanced group opening at s[i], or -1.
 // Quoted text inside does not count; an unclosed quote is an ordinary
-// character.
-func scanParen(s string, i int) int {
-	depth := 0
+// character. Every group met on the way is remembered.
+func (l *lexer) paren(i int) int {
+	s := l.s
+	if l.parenEnd == nil {
+		l.parenEnd = make([]int, len(s))
+	}
+	if e := l.parenEnd[i]; e != 0 {
+		return e
+	}
+	var open []int
 	for j := i; j < len(s); j++ {
 		switch s[j] {
 		case '(':
-			depth++
+			if e := l.parenEnd[j]; e > 0 {
+				j = e - 1
+				continue
+			} else if e < 0 {
+				// Unclosed from j, so unclosed from every group around it.
+				j = len(s)
+				continue
+			}
+			open = append(open, j)
 		case ')':
-			depth--
-			if depth == 0 {
+			top := open[len(open)-1]
+			open = open[:len(open)-1]
+			l.parenEnd[top] = j + 1
+			if len(open) == 0 {
 				return j + 1
 			}
 		case '\'', '"', '`':
-			if e := scanQuoted(s, j); e > 0 {
+			if e := l.quoted(j); e > 0 {
 				j = e - 1
 			}
 		}
+	}
+	for _, p := range open {
+		l.parenEnd[p] = -1
 	}
 	return -1
 }
@@ -211,16 +257,17 @@ func scanNumber(s string, i int) (tokKind, int) {
 	return kNumber, j
 }
 
-// scanIdent reads dotted parts, each a word or quoted with ` or ". It
+// ident reads dotted parts, each a word or quoted with ` or ". It
 // returns -1 when the first part is an unclosed quote; a dot not followed
 // by a part ends the identifier before the dot.
-func scanIdent(s string, i int) (end int, bare bool) {
+func (l *lexer) ident(i int) (end int, bare bool) {
+	s := l.s
 	part := func(j int, first bool) int {
 		if j >= len(s) {
 			return -1
 		}
 		if s[j] == '`' || s[j] == '"' {
-			return scanQuoted(s, j)
+			return l.quoted(j)
 		}
 		r, _ := utf8.DecodeRuneInString(s[j:])
 		if !isWordRune(r) || (first && unicode.IsDigit(r)) {
@@ -279,7 +326,7 @@ func (it item) text() string { return it.tok.text }
 
 // group finds the comparisons among a statement's tokens, left to right.
 func group(toks []token) []item {
-	var out []item
+	out := make([]item, 0, len(toks))
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if t.isOperand() {

@@ -154,6 +154,19 @@ func pyLiteralEval(src string) (pyValue, error) {
 	return v, nil
 }
 
+func (p *pyParser) hasPrefix(w string) bool {
+	rs := []rune(w)
+	if len(p.s)-p.pos < len(rs) {
+		return false
+	}
+	for i, r := range rs {
+		if p.s[p.pos+i] != r {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *pyParser) skip() {
 	for p.pos < len(p.s) && (p.s[p.pos] == ' ' || p.s[p.pos] == '\t' || p.s[p.pos] == '\n' || p.s[p.pos] == '\r' || p.s[p.pos] == '\f') {
 		p.pos++
@@ -239,7 +252,7 @@ func (p *pyParser) expr() (pyValue, error) {
 		return pyValue{}, errPySyntax
 	default:
 		for _, c := range []string{"True", "False", "None"} {
-			if strings.HasPrefix(string(p.s[p.pos:]), c) {
+			if p.hasPrefix(c) {
 				p.pos += len(c)
 				return pyValue{kind: pyConst, s: c}, nil
 			}
