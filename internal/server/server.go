@@ -42,10 +42,11 @@ type Config struct {
 
 // Server is a configured mltrack server.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	store *sqlstore.Store
-	http  *http.Server
+	cfg     Config
+	log     *slog.Logger
+	store   *sqlstore.Store
+	http    *http.Server
+	metrics *metrics
 }
 
 // New opens the store and builds the handler.
@@ -63,6 +64,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
+	s.metrics = newMetrics(st.Stats)
 	s.http = &http.Server{
 		Addr:              net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)),
 		Handler:           s.Handler(),
@@ -94,12 +96,13 @@ func (s *Server) Handler() http.Handler {
 		}
 		plain(w, http.StatusOK, "OK")
 	})
+	mux.Handle("GET /metrics", s.metrics)
 	(&api.API{Tracking: s.store}).Register(mux)
 	var h http.Handler = mux
 	if !s.cfg.DisableSecurity {
 		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins)
 	}
-	return logRequests(s.log, mux, h)
+	return logRequests(s.log, mux, s.metrics, h)
 }
 
 // Run serves until ctx is done, then shuts down gracefully: in-flight
