@@ -64,6 +64,14 @@ func envBool(key string, def bool) bool {
 	return b
 }
 
+// envInt64 reads an integer environment variable.
+func envInt64(key string, def int64) int64 {
+	if n, err := strconv.ParseInt(os.Getenv(key), 10, 64); err == nil {
+		return n
+	}
+	return def
+}
+
 // serverConfig fills the server configuration from flags, with MLflow's
 // flag names, environment variables and defaults.
 func serverConfig(args []string) (server.Config, error) {
@@ -82,6 +90,7 @@ func serverConfig(args []string) (server.Config, error) {
 	allowedHosts := fs.String("allowed-hosts", server.Getenv("MLFLOW_SERVER_ALLOWED_HOSTS", ""), "comma-separated Host header patterns to accept (default: localhost and private networks)")
 	origins := fs.String("cors-allowed-origins", server.Getenv("MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", ""), "comma-separated origins allowed to make state-changing API calls")
 	disableSec := fs.Bool("disable-security-middleware", envBool("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", false), "turn off host and CORS checks")
+	maxUpload := fs.Int64("max-artifact-upload-bytes", envInt64("MLTRACK_MAX_ARTIFACT_UPLOAD_BYTES", 0), "largest artifact upload the proxy accepts, in bytes (0: no limit)")
 	// Accepted for command-line compatibility with `mlflow server`; mltrack
 	// needs no worker processes.
 	fs.Int("workers", 0, "ignored (MLflow compatibility)")
@@ -96,6 +105,7 @@ func serverConfig(args []string) (server.Config, error) {
 	}
 	cfg.CORSAllowedOrigins = server.SplitList(*origins)
 	cfg.DisableSecurity = *disableSec
+	cfg.MaxArtifactUploadBytes = *maxUpload
 	return cfg, nil
 }
 

@@ -4,13 +4,19 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mltrack/mltrack/internal/artifact"
 	"github.com/mltrack/mltrack/internal/mlflow"
 	"github.com/mltrack/mltrack/internal/store"
 )
 
 // API serves MLflow's REST API from the stores.
 type API struct {
-	Tracking store.Tracking
+	Tracking     store.Tracking
+	Registry     store.Registry
+	LoggedModels store.LoggedModels
+	// Artifacts resolves the artifact URIs of runs, model versions and
+	// logged models for the endpoints that read artifacts through them.
+	Artifacts *artifact.Resolver
 }
 
 // jsonHandler answers a JSON value or an error; wrap turns it into an
@@ -44,6 +50,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	routes = append(routes, a.experimentRoutes()...)
 	routes = append(routes, a.runRoutes()...)
 	routes = append(routes, a.metricRoutes()...)
+	routes = append(routes, a.registryRoutes()...)
+	routes = append(routes, a.loggedModelRoutes()...)
+	routes = append(routes, a.artifactLinkRoutes()...)
 	routes = append(routes, route{"GET", "server-features", wrap(serverFeatures)})
 	methods := map[string][]string{} // path -> methods, for 405 answers
 	for _, prefix := range []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"} {

@@ -113,6 +113,25 @@ func TestMetricsScrape(t *testing.T) {
 		t.Fatalf("unknown endpoint: %d", st)
 	}
 	get("/nothing-here")
+	// The artifact proxy: 3000 bytes up, the same 3000 bytes down.
+	req, _ := http.NewRequest("PUT", ts.URL+"/api/2.0/mlflow-artifacts/artifacts/0/abc/artifacts/data.bin", strings.NewReader(strings.Repeat("y", 3000)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("artifact upload: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(ts.URL + "/api/2.0/mlflow-artifacts/artifacts/0/abc/artifacts/data.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := io.Copy(io.Discard, resp.Body); n != 3000 {
+		t.Fatalf("artifact download: %d bytes", n)
+	}
+	resp.Body.Close()
 
 	m := scrape(t, ts.URL)
 	want := map[string]float64{
@@ -124,10 +143,16 @@ func TestMetricsScrape(t *testing.T) {
 		`mltrack_http_request_duration_seconds_bucket{route="/api/2.0/mlflow/experiments/create",method="POST",status="200",le="+Inf"}`: 3,
 		`mltrack_http_request_duration_seconds_bucket{route="/health",method="GET",status="200",le="+Inf"}`:                             2,
 	}
+	want[`mltrack_http_requests_total{route="/api/2.0/mlflow-artifacts/artifacts/{path...}",method="PUT",status="200"}`] = 1
+	want[`mltrack_http_requests_total{route="/api/2.0/mlflow-artifacts/artifacts/{path...}",method="GET",status="200"}`] = 1
+	want[`mltrack_artifact_proxy_bytes_total{direction="received"}`] = 3000
 	for k, v := range want {
 		if got, ok := m[k]; !ok || got != v {
 			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
 		}
+	}
+	if v := m[`mltrack_artifact_proxy_bytes_total{direction="sent"}`]; v < 3000 || v > 3100 {
+		t.Errorf("artifact bytes sent = %v, want the 3000 downloaded plus the upload's small answer", v)
 	}
 	// The unmatched path is one series whatever the path, so that scanners
 	// cannot blow up the number of series.

@@ -25,6 +25,14 @@ var deviations = map[string]int{
 	"experiments.update.rename-deleted": 400,
 	// MLflow: 500 HTML page for a JSON array body.
 	"body.json-array": 400,
+	// MLflow: 500 with the server's local path for a missing file or a
+	// directory; they do not exist as files.
+	"mlflow-artifacts.get.not-found": 404,
+	"mlflow-artifacts.get.directory": 404,
+	// MLflow: 308 redirect to the collapsed path; an absolute path is refused.
+	"mlflow-artifacts.traversal.get-absolute": 400,
+	// MLflow: lets ..\ through and fails with a 500; refused as traversal.
+	"mlflow-artifacts.traversal.get-backslash": 400,
 }
 
 // messageDeviations are cases where the status and code match MLflow's but

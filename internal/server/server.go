@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mltrack/mltrack/internal/api"
+	"github.com/mltrack/mltrack/internal/artifact"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 )
 
@@ -37,16 +39,21 @@ type Config struct {
 	// DisableSecurity turns off host and CORS checks
 	// (MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE=true).
 	DisableSecurity bool
-	ShutdownTimeout time.Duration
+	// MaxArtifactUploadBytes bounds one artifact upload through the proxy;
+	// 0 is no limit.
+	MaxArtifactUploadBytes int64
+	ShutdownTimeout        time.Duration
 }
 
 // Server is a configured mltrack server.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *sqlstore.Store
-	http    *http.Server
-	metrics *metrics
+	cfg       Config
+	log       *slog.Logger
+	store     *sqlstore.Store
+	artifacts artifact.Repository // the proxy's root; nil without --serve-artifacts
+	resolver  *artifact.Resolver  // the roots artifacts are read from on a client's behalf
+	http      *http.Server
+	metrics   *metrics
 }
 
 // New opens the store and builds the handler.
@@ -59,12 +66,42 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			root = "./mlruns"
 		}
 	}
+	if artifact.URIScheme(root) == "" {
+		// As MLflow: a local default root is stored as an absolute URI, so
+		// that clients on this machine can write there directly.
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return nil, err
+		}
+		root = "file://" + filepath.ToSlash(abs)
+	}
 	st, err := sqlstore.Open(ctx, cfg.BackendStoreURI, sqlstore.Options{DefaultArtifactRoot: root})
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
 	s.metrics = newMetrics(st.Stats)
+	if cfg.ServeArtifacts {
+		dest := cfg.ArtifactsDest
+		if dest == "" {
+			dest = "./mlartifacts"
+		}
+		if s.artifacts, err = artifact.Open(ctx, dest); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("artifacts destination %s: %w", MaskURI(dest), err)
+		}
+	}
+	s.resolver = &artifact.Resolver{Proxy: s.artifacts, Roots: map[string]artifact.Repository{}}
+	if !strings.HasPrefix(root, artifact.ProxyScheme+":") {
+		repo, err := artifact.Open(ctx, root)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("default artifact root %s: %w", MaskURI(root), err)
+		}
+		s.resolver.Roots[root] = repo
+	}
+	// No ReadTimeout/WriteTimeout: artifact transfers of many GB stream for
+	// minutes. Slow clients are bounded by ReadHeaderTimeout and IdleTimeout.
 	s.http = &http.Server{
 		Addr:              net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)),
 		Handler:           s.Handler(),
@@ -97,8 +134,15 @@ func (s *Server) Handler() http.Handler {
 		plain(w, http.StatusOK, "OK")
 	})
 	mux.Handle("GET /metrics", s.metrics)
-	(&api.API{Tracking: s.store}).Register(mux)
+	a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Artifacts: s.resolver}
+	a.Register(mux)
+	a.RegisterDownloads(mux)
+	registerUI(mux)
 	var h http.Handler = mux
+	if s.artifacts != nil {
+		api.RegisterArtifactProxy(mux, s.artifacts, api.ArtifactProxyOptions{MaxUploadBytes: s.cfg.MaxArtifactUploadBytes})
+		h = api.GuardArtifactPaths(h)
+	}
 	if !s.cfg.DisableSecurity {
 		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins)
 	}

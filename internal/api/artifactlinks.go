@@ -1,0 +1,162 @@
+package api
+
+import (
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/mltrack/mltrack/internal/artifact"
+	"github.com/mltrack/mltrack/internal/mlflow"
+)
+
+// The endpoints that read artifacts through an entity rather than by proxy
+// path: a run's artifact listing and download, a model version's files,
+// and a logged model's listing. They resolve the entity's artifact URI with
+// API.Artifacts, which serves only the roots the operator configured.
+
+func (a *API) artifactLinkRoutes() []route {
+	return []route{
+		{"GET", "artifacts/list", wrap(a.listRunArtifacts)},
+		{"GET", "logged-models/{model_id}/artifacts/directories", wrap(a.listLoggedModelArtifacts)},
+	}
+}
+
+// RegisterDownloads mounts MLflow's download endpoints, which live outside
+// /api/: /get-artifact (a run's file) and /model-versions/get-artifact.
+func (a *API) RegisterDownloads(mux *http.ServeMux) {
+	mux.HandleFunc("GET /get-artifact", a.getRunArtifact)
+	mux.HandleFunc("GET /model-versions/get-artifact", a.getModelVersionArtifact)
+}
+
+// listing is MLflow's ListArtifacts answer.
+type listing struct {
+	Files   []artifactFileInfo `json:"files,omitempty"`
+	RootURI string             `json:"root_uri"`
+}
+
+// listUnder lists directory dir below the artifact URI root, naming files
+// by their path relative to root as MLflow does.
+func (a *API) listUnder(r *http.Request, root, dir string) (any, error) {
+	dir, err := artifact.ValidatePath(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := listing{RootURI: root}
+	repo, base, err := a.resolve(root)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := repo.List(r.Context(), artifact.JoinPath(base, dir))
+	if err != nil {
+		return nil, err
+	}
+	for _, fi := range infos {
+		out.Files = append(out.Files, artifactFileInfo{Path: artifact.JoinPath(dir, path.Base(fi.Path)), IsDir: fi.IsDir, FileSize: fi.FileSize})
+	}
+	return out, nil
+}
+
+func (a *API) resolve(uri string) (artifact.Repository, string, error) {
+	if a.Artifacts == nil {
+		return nil, "", mlflow.InvalidParam("this server serves no artifacts")
+	}
+	return a.Artifacts.Resolve(uri)
+}
+
+func runID(p *params) (string, error) {
+	id, err := p.str("run_id")
+	if err != nil || id != "" {
+		return id, err
+	}
+	if id, err = p.str("run_uuid"); err != nil || id != "" {
+		return id, err
+	}
+	return "", mlflow.MissingParam("run_id")
+}
+
+func (a *API) listRunArtifacts(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := runID(p)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := p.str("path")
+	if err != nil {
+		return nil, err
+	}
+	run, err := a.Tracking.GetRun(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return a.listUnder(r, run.Info.ArtifactURI, dir)
+}
+
+func (a *API) listLoggedModelArtifacts(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := p.str("artifact_directory_path")
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.LoggedModels.GetLoggedModel(r.Context(), r.PathValue("model_id"))
+	if err != nil {
+		return nil, err
+	}
+	return a.listUnder(r, m.Info.ArtifactURI, dir)
+}
+
+// download streams the file p below the artifact URI root.
+func (a *API) download(w http.ResponseWriter, r *http.Request, root, p string) {
+	p, err := artifact.ValidatePath(p)
+	if err == nil && p == "" {
+		err = mlflow.MissingParam("path")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	repo, base, err := a.resolve(root)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	serveArtifactFile(w, r, repo, artifact.JoinPath(base, p))
+}
+
+func (a *API) getRunArtifact(w http.ResponseWriter, r *http.Request) {
+	p, err := readParams(r)
+	if err == nil {
+		var id string
+		if id, err = runID(p); err == nil {
+			var run *mlflow.Run
+			if run, err = a.Tracking.GetRun(r.Context(), id); err == nil {
+				a.download(w, r, run.Info.ArtifactURI, r.URL.Query().Get("path"))
+				return
+			}
+		}
+	}
+	writeError(w, r, err)
+}
+
+func (a *API) getModelVersionArtifact(w http.ResponseWriter, r *http.Request) {
+	_, name, version, err := nameAndVersion(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	uri, err := a.Registry.GetModelVersionDownloadURI(r.Context(), name, version)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if strings.HasPrefix(uri, "models:/") || strings.HasPrefix(uri, "runs:/") {
+		writeError(w, r, mlflow.InvalidParam("model version %s/%d has no resolvable storage location (%s)", name, version, uri))
+		return
+	}
+	a.download(w, r, uri, r.URL.Query().Get("path"))
+}

@@ -1,0 +1,278 @@
+// Thin client for MLflow's REST API as served by mltrack under /ajax-api.
+// All URLs are relative so the UI works behind any path prefix.
+
+export interface KV { key: string; value: string }
+export interface Metric { key: string; value: number | string; timestamp: number; step: number; run_id?: string }
+
+export interface Experiment {
+  experiment_id: string;
+  name: string;
+  artifact_location?: string;
+  lifecycle_stage: string;
+  creation_time?: number;
+  last_update_time?: number;
+  tags?: KV[];
+}
+
+export interface RunInfo {
+  run_id: string;
+  run_name?: string;
+  experiment_id: string;
+  user_id?: string;
+  status: string;
+  start_time?: number;
+  end_time?: number;
+  artifact_uri?: string;
+  lifecycle_stage: string;
+}
+
+export interface DatasetInput {
+  dataset: { name: string; digest: string; source_type?: string; source?: string; schema?: string; profile?: string };
+  tags?: KV[];
+}
+
+export interface Run {
+  info: RunInfo;
+  data: { metrics?: Metric[]; params?: KV[]; tags?: KV[] };
+  inputs?: { dataset_inputs?: DatasetInput[]; model_inputs?: { model_id: string }[] };
+  outputs?: { model_outputs?: { model_id: string; step: number }[] };
+}
+
+export interface LoggedModel {
+  info: {
+    model_id: string; name: string; experiment_id: string; artifact_uri: string; status: string;
+    source_run_id?: string; model_type?: string; creation_timestamp_ms?: number; tags?: KV[];
+  };
+  data?: { params?: KV[]; metrics?: Metric[] };
+}
+
+export interface ModelVersion {
+  name: string; version: string; creation_timestamp?: number; last_updated_timestamp?: number;
+  current_stage?: string; description?: string; source?: string; run_id?: string; status?: string;
+  tags?: KV[]; aliases?: string[]; model_id?: string;
+}
+
+export interface RegisteredModel {
+  name: string; creation_timestamp?: number; last_updated_timestamp?: number; description?: string;
+  latest_versions?: ModelVersion[]; tags?: KV[]; aliases?: { alias: string; version: string }[];
+}
+
+export interface FileInfo { path: string; is_dir: boolean; file_size?: number }
+
+/** ApiError carries MLflow's error_code and message so pages can show them plainly. */
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string) {
+    super(message);
+  }
+}
+
+const BASE = 'ajax-api/2.0/mlflow/';
+const ARTIFACTS = 'ajax-api/2.0/mlflow-artifacts/artifacts';
+
+function qs(params: Record<string, unknown>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) v.forEach((x) => u.append(k, String(x)));
+    else u.append(k, String(v));
+  }
+  const s = u.toString();
+  return s ? '?' + s : '';
+}
+
+async function call<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
+  const init: RequestInit = { method, headers: {} };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
+  }
+  const res = await fetch(BASE + path + (query ? qs(query) : ''), init);
+  const text = await res.text();
+  let json: any = {};
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      if (!res.ok) throw new ApiError(res.status, 'HTTP_' + res.status, text.slice(0, 300));
+      throw new ApiError(res.status, 'BAD_RESPONSE', 'Response is not JSON');
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, json.error_code || 'HTTP_' + res.status, json.message || res.statusText);
+  return json as T;
+}
+
+export const get = <T>(path: string, query?: Record<string, unknown>) => call<T>('GET', path, undefined, query);
+export const post = <T>(path: string, body: unknown) => call<T>('POST', path, body);
+export const del = <T>(path: string, body: unknown) => call<T>('DELETE', path, body);
+export const patch = <T>(path: string, body: unknown) => call<T>('PATCH', path, body);
+
+// ---- experiments ----
+
+export async function searchExperiments(opts: { filter?: string; viewType?: string } = {}): Promise<Experiment[]> {
+  const out: Experiment[] = [];
+  let page_token: string | undefined;
+  do {
+    const r = await post<{ experiments?: Experiment[]; next_page_token?: string }>('experiments/search', {
+      max_results: 1000, filter: opts.filter || undefined, view_type: opts.viewType || 'ACTIVE_ONLY',
+      order_by: ['last_update_time DESC'], page_token,
+    });
+    out.push(...(r.experiments || []));
+    page_token = r.next_page_token;
+  } while (page_token && out.length < 20000);
+  return out;
+}
+
+export const getExperiment = (id: string) =>
+  get<{ experiment: Experiment }>('experiments/get', { experiment_id: id }).then((r) => r.experiment);
+export const createExperiment = (name: string) => post<{ experiment_id: string }>('experiments/create', { name });
+export const renameExperiment = (id: string, name: string) => post('experiments/update', { experiment_id: id, new_name: name });
+export const deleteExperiment = (id: string) => post('experiments/delete', { experiment_id: id });
+export const restoreExperiment = (id: string) => post('experiments/restore', { experiment_id: id });
+
+// ---- runs ----
+
+export interface SearchRunsPage { runs?: Run[]; next_page_token?: string }
+
+export function searchRunsPage(experimentIds: string[], filter: string, orderBy: string[], viewType: string, pageToken?: string, maxResults = 1000) {
+  return post<SearchRunsPage>('runs/search', {
+    experiment_ids: experimentIds, filter, order_by: orderBy, run_view_type: viewType,
+    max_results: maxResults, page_token: pageToken,
+  });
+}
+
+export const getRun = (id: string) => get<{ run: Run }>('runs/get', { run_id: id }).then((r) => r.run);
+export const setRunTag = (run_id: string, key: string, value: string) => post('runs/set-tag', { run_id, key, value });
+export const renameRun = (run_id: string, run_name: string) => post('runs/update', { run_id, run_name });
+export const deleteRun = (run_id: string) => post('runs/delete', { run_id });
+export const restoreRun = (run_id: string) => post('runs/restore', { run_id });
+
+// ---- metrics ----
+
+/** MLflow encodes NaN as the string "NaN"; charts want numbers or null. */
+export function num(v: number | string): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * Full history of one metric of one run. Pages through get-history so that
+ * large histories arrive completely; `maxPoints` bounds what we hold.
+ */
+export async function metricHistory(runId: string, key: string, maxPoints = 2_000_000): Promise<Metric[]> {
+  const out: Metric[] = [];
+  let page_token: string | undefined;
+  do {
+    const r = await get<{ metrics?: Metric[]; next_page_token?: string }>('metrics/get-history', {
+      run_id: runId, metric_key: key, max_results: 25000, page_token,
+    });
+    if (r.metrics) for (const m of r.metrics) out.push(m);
+    page_token = r.next_page_token;
+  } while (page_token && out.length < maxPoints);
+  return out;
+}
+
+/** Histories of one metric for up to 100 runs at once, sampled by the server. */
+export async function metricHistoryBulk(runIds: string[], key: string, maxResults = 2500): Promise<Map<string, Metric[]>> {
+  const byRun = new Map<string, Metric[]>();
+  for (let i = 0; i < runIds.length; i += 100) {
+    const chunk = runIds.slice(i, i + 100);
+    const r = await get<{ metrics?: Metric[] }>('metrics/get-history-bulk-interval', {
+      run_ids: chunk, metric_key: key, max_results: maxResults,
+    });
+    for (const m of r.metrics || []) {
+      const id = m.run_id || chunk[0];
+      let arr = byRun.get(id);
+      if (!arr) byRun.set(id, (arr = []));
+      arr.push(m);
+    }
+  }
+  return byRun;
+}
+
+// ---- artifacts ----
+
+/** mlflow-artifacts:/1/abc/artifacts -> "1/abc/artifacts"; undefined for other schemes. */
+export function proxiedPath(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(uri);
+  return m ? m[1].replace(/\/+$/, '') : undefined;
+}
+
+function encodePath(p: string) {
+  return p.split('/').map(encodeURIComponent).join('/');
+}
+
+/** Where artifacts of a run or logged model live, and how to reach them. */
+export interface ArtifactRoot { uri: string; runId?: string }
+
+export async function listArtifacts(root: ArtifactRoot, path: string): Promise<FileInfo[]> {
+  const base = proxiedPath(root.uri);
+  if (base !== undefined) {
+    const full = path ? `${base}/${path}` : base;
+    const res = await fetch(ARTIFACTS + qs({ path: full }));
+    const j = await res.json().catch(() => ({}));
+    if (!res.ok) throw new ApiError(res.status, j.error_code || 'HTTP_' + res.status, j.message || res.statusText);
+    // The proxy answers paths relative to the listed folder.
+    return (j.files || []).map((f: FileInfo) => ({ ...f, path: path ? `${path}/${f.path}` : f.path }));
+  }
+  if (!root.runId) return [];
+  const r = await get<{ files?: FileInfo[] }>('artifacts/list', { run_id: root.runId, path: path || undefined });
+  return r.files || [];
+}
+
+export function artifactURL(root: ArtifactRoot, path: string): string {
+  const base = proxiedPath(root.uri);
+  if (base !== undefined) return `${ARTIFACTS}/${encodePath(base ? `${base}/${path}` : path)}`;
+  return 'get-artifact' + qs({ path, run_uuid: root.runId });
+}
+
+// ---- logged models ----
+
+export async function getLoggedModel(id: string): Promise<LoggedModel> {
+  return get<{ model: LoggedModel }>(`logged-models/${encodeURIComponent(id)}`).then((r) => r.model);
+}
+
+// ---- registry ----
+
+export async function searchRegisteredModels(filter: string): Promise<RegisteredModel[]> {
+  const out: RegisteredModel[] = [];
+  let page_token: string | undefined;
+  do {
+    const r = await get<{ registered_models?: RegisteredModel[]; next_page_token?: string }>('registered-models/search', {
+      filter: filter || undefined, max_results: 1000, page_token, order_by: 'name ASC',
+    });
+    out.push(...(r.registered_models || []));
+    page_token = r.next_page_token;
+  } while (page_token && out.length < 20000);
+  return out;
+}
+
+export const getRegisteredModel = (name: string) =>
+  get<{ registered_model: RegisteredModel }>('registered-models/get', { name }).then((r) => r.registered_model);
+
+export async function searchModelVersions(name: string): Promise<ModelVersion[]> {
+  const out: ModelVersion[] = [];
+  let page_token: string | undefined;
+  do {
+    const r = await get<{ model_versions?: ModelVersion[]; next_page_token?: string }>('model-versions/search', {
+      filter: `name='${name.replace(/'/g, "\\'")}'`, max_results: 1000, page_token,
+    });
+    out.push(...(r.model_versions || []));
+    page_token = r.next_page_token;
+  } while (page_token);
+  return out.sort((a, b) => Number(b.version) - Number(a.version));
+}
+
+export const createRegisteredModel = (name: string) => post('registered-models/create', { name });
+export const createModelVersion = (body: { name: string; source: string; run_id?: string; model_id?: string }) =>
+  post<{ model_version: ModelVersion }>('model-versions/create', body).then((r) => r.model_version);
+export const setAlias = (name: string, alias: string, version: string) => post('registered-models/alias', { name, alias, version });
+export const deleteAlias = (name: string, alias: string) => del('registered-models/alias', { name, alias });
+export const setModelTag = (name: string, key: string, value: string) => post('registered-models/set-tag', { name, key, value });
+export const deleteModelTag = (name: string, key: string) => del('registered-models/delete-tag', { name, key });
+export const updateModelDescription = (name: string, description: string) => patch('registered-models/update', { name, description });
+export const transitionStage = (name: string, version: string, stage: string) =>
+  post('model-versions/transition-stage', { name, version, stage, archive_existing_versions: false });
+export const updateVersionDescription = (name: string, version: string, description: string) =>
+  patch('model-versions/update', { name, version, description });

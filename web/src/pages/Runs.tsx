@@ -1,0 +1,459 @@
+import { Icon } from '../components/Icon';
+import { Component } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import * as api from '../api';
+import type { Experiment, Run } from '../api';
+import { href, navigate, setQuery } from '../router';
+import { colorFor, fmtAgo, fmtDuration, fmtNum, fmtTime, px, tag } from '../format';
+import { load, save } from '../store';
+import { ConfirmModal, ErrorBox, PromptModal, Spinner, StatusBadge, Tabs, usePoll } from '../components/ui';
+import { refreshExperiments } from './Experiments';
+import { ChartView } from './Charts';
+
+export const NOTE = 'mlflow.note.content';
+export const PARENT = 'mlflow.parentRunId';
+export const GIT = 'mlflow.source.git.commit';
+export const SOURCE = 'mlflow.source.name';
+
+// ---- loading ----
+
+export interface RunsState {
+  runs: Run[];
+  done: boolean; // all pages loaded
+  error?: unknown;
+  loading: boolean;
+}
+
+const MAX_RUNS = 50000;
+
+/** useRuns loads every run matching the query, page by page, showing the first page at once. */
+export function useRuns(expId: string, filter: string, orderBy: string[], viewType: string) {
+  const [st, setSt] = useState<RunsState>({ runs: [], done: false, loading: true });
+  const gen = useRef(0);
+  const load = async (quiet: boolean) => {
+    const g = ++gen.current;
+    if (!quiet) setSt({ runs: [], done: false, loading: true });
+    let token: string | undefined;
+    let all: Run[] = [];
+    try {
+      do {
+        const page = await api.searchRunsPage([expId], filter, orderBy, viewType, token, 1000);
+        if (g !== gen.current) return;
+        all = all.concat(page.runs || []);
+        token = page.next_page_token;
+        if (!quiet || !token) setSt({ runs: all, done: !token, loading: !!token });
+      } while (token && all.length < MAX_RUNS);
+      setSt({ runs: all, done: true, loading: false });
+    } catch (e) {
+      if (g === gen.current) setSt((s) => ({ runs: quiet ? s.runs : all, done: true, loading: false, error: e }));
+    }
+  };
+  useEffect(() => { load(false); }, [expId, filter, orderBy.join('|'), viewType]);
+  const anyRunning = st.runs.some((r) => r.info.status === 'RUNNING');
+  // Live: small experiments reload quietly; large ones refresh only their running runs.
+  const refreshRunning = async () => {
+    const g = gen.current;
+    const ids = st.runs.filter((r) => r.info.status === 'RUNNING').map((r) => r.info.run_id);
+    const fresh = new Map<string, Run>();
+    for (let i = 0; i < ids.length; i += 100) {
+      const inList = ids.slice(i, i + 100).map((id) => `'${id}'`).join(', ');
+      const f = `${filter ? filter + ' and ' : ''}attributes.run_id IN (${inList})`;
+      const page = await api.searchRunsPage([expId], f, orderBy, viewType, undefined, 1000).catch(() => ({ runs: [] as Run[] }));
+      page.runs?.forEach((r) => fresh.set(r.info.run_id, r));
+    }
+    if (g !== gen.current || !fresh.size) return;
+    setSt((s) => ({ ...s, runs: s.runs.map((r) => fresh.get(r.info.run_id) || r) }));
+  };
+  usePoll(() => { if (st.loading) return; if (st.runs.length <= 1000) load(true); else refreshRunning(); }, 3000, anyRunning && st.done);
+  return { ...st, reload: () => load(true) };
+}
+
+// ---- columns ----
+
+export interface Column { id: string; label: string; width: number; sortKey?: string }
+
+const ATTRS: Column[] = [
+  { id: 'attr:start_time', label: 'Created', width: 110, sortKey: 'attributes.start_time' },
+  { id: 'attr:duration', label: 'Duration', width: 84 },
+  { id: 'attr:status', label: 'Status', width: 92, sortKey: 'attributes.status' },
+  { id: 'attr:user_id', label: 'User', width: 100, sortKey: 'attributes.user_id' },
+  { id: `tag:${SOURCE}`, label: 'Source', width: 160, sortKey: `tags.\`${SOURCE}\`` },
+  { id: `tag:${GIT}`, label: 'Git commit', width: 90, sortKey: `tags.\`${GIT}\`` },
+  { id: `tag:${NOTE}`, label: 'Description', width: 240, sortKey: `tags.\`${NOTE}\`` },
+  { id: 'attr:end_time', label: 'Ended', width: 110, sortKey: 'attributes.end_time' },
+  { id: 'attr:run_id', label: 'Run ID', width: 110, sortKey: 'attributes.run_id' },
+];
+
+const DEFAULT_ATTRS = ['attr:start_time', 'attr:duration', 'attr:status', 'attr:user_id', `tag:${SOURCE}`, `tag:${GIT}`, `tag:${NOTE}`];
+
+export function columnFor(id: string): Column {
+  const a = ATTRS.find((c) => c.id === id);
+  if (a) return a;
+  const [kind, ...rest] = id.split(':');
+  const key = rest.join(':');
+  const bq = '`' + key.replace(/`/g, '') + '`';
+  if (kind === 'metric') return { id, label: key, width: Math.min(160, Math.max(90, key.length * 7 + 20)), sortKey: `metrics.${bq}` };
+  if (kind === 'param') return { id, label: key, width: Math.min(160, Math.max(80, key.length * 7 + 20)), sortKey: `params.${bq}` };
+  return { id, label: key, width: 130, sortKey: `tags.${bq}` };
+}
+
+function cellValue(run: Run, id: string): string | number | undefined {
+  const [kind, ...rest] = id.split(':');
+  const key = rest.join(':');
+  const i = run.info;
+  if (kind === 'attr') {
+    switch (key) {
+      case 'start_time': return i.start_time;
+      case 'end_time': return i.end_time;
+      case 'duration': return i.start_time && (i.end_time || i.status === 'RUNNING') ? (i.end_time || Date.now()) - i.start_time : undefined;
+      case 'status': return i.status;
+      case 'user_id': return i.user_id || tag(run.data.tags, 'mlflow.user');
+      case 'run_id': return i.run_id;
+      case 'run_name': return runName(run);
+    }
+    return undefined;
+  }
+  if (kind === 'metric') {
+    const m = run.data.metrics?.find((x) => x.key === key);
+    return m ? (typeof m.value === 'number' ? m.value : api.num(m.value) ?? String(m.value)) : undefined;
+  }
+  if (kind === 'param') return run.data.params?.find((x) => x.key === key)?.value;
+  return tag(run.data.tags, key);
+}
+
+/** plainText is a one-line, Markdown-free summary of a description. */
+export function plainText(md: string): string {
+  return md.replace(/```[\s\S]*?```/g, ' ').replace(/[#>*_`~]+/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/\s+/g, ' ').trim();
+}
+
+export function runName(run: Run): string {
+  return run.info.run_name || tag(run.data.tags, 'mlflow.runName') || run.info.run_id.slice(0, 8);
+}
+
+function Cell({ run, col }: { run: Run; col: string }) {
+  const v = cellValue(run, col);
+  if (v === undefined || v === '') return <span class="muted">–</span>;
+  switch (col) {
+    case 'attr:start_time':
+    case 'attr:end_time':
+      return <span title={fmtTime(v as number)}>{fmtAgo(v as number)}</span>;
+    case 'attr:duration':
+      return <span>{fmtDuration(run.info.start_time, run.info.end_time, run.info.status === 'RUNNING')}</span>;
+    case 'attr:status':
+      return <StatusBadge status={String(v)} />;
+    case `tag:${GIT}`:
+      return <span class="mono" title={String(v)}>{String(v).slice(0, 8)}</span>;
+    case `tag:${SOURCE}`: {
+      const s = String(v);
+      return <span title={s}>{s.split('/').pop()}</span>;
+    }
+    case `tag:${NOTE}`: {
+      const s = String(v);
+      return <span title={s}>{plainText(s)}</span>;
+    }
+  }
+  if (typeof v === 'number') return <span class="num" title={String(v)}>{fmtNum(v)}</span>;
+  return <span title={String(v)}>{String(v)}</span>;
+}
+
+// ---- column picker ----
+
+interface Keys { metrics: string[]; params: string[]; tags: string[] }
+
+function collectKeys(runs: Run[]): Keys {
+  const m = new Set<string>(), p = new Set<string>(), t = new Set<string>();
+  for (const r of runs) {
+    r.data.metrics?.forEach((x) => m.add(x.key));
+    r.data.params?.forEach((x) => p.add(x.key));
+    r.data.tags?.forEach((x) => { if (!x.key.startsWith('mlflow.')) t.add(x.key); });
+  }
+  const sort = (s: Set<string>) => [...s].sort((a, b) => a.localeCompare(b));
+  return { metrics: sort(m), params: sort(p), tags: sort(t) };
+}
+
+function ColumnPicker({ keys, cols, setCols, onClose }: { keys: Keys; cols: string[]; setCols: (c: string[]) => void; onClose: () => void }) {
+  const [q, setQ] = useState('');
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const h = (e: MouseEvent) => { if (ref.current && !ref.current.contains(e.target as Node)) onClose(); };
+    setTimeout(() => document.addEventListener('mousedown', h));
+    return () => document.removeEventListener('mousedown', h);
+  }, []);
+  const toggle = (id: string) => setCols(cols.includes(id) ? cols.filter((c) => c !== id) : [...cols, id]);
+  const match = (s: string) => s.toLowerCase().includes(q.toLowerCase());
+  const section = (title: string, items: { id: string; label: string }[]) => {
+    const shown = items.filter((i) => match(i.label) || match(i.id));
+    if (!shown.length) return null;
+    return (
+      <div class="picker-section">
+        <div class="picker-title">{title}</div>
+        {shown.map((i) => (
+          <label key={i.id} class="picker-item" title={i.id}>
+            <input type="checkbox" checked={cols.includes(i.id)} onChange={() => toggle(i.id)} data-col={i.id} />
+            <span>{i.label}</span>
+          </label>
+        ))}
+      </div>
+    );
+  };
+  return (
+    <div class="picker" ref={ref}>
+      <input class="search" placeholder="Search columns" value={q} autoFocus onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+      <div class="picker-scroll">
+        {section('Attributes', ATTRS.map((a) => ({ id: a.id, label: a.label })))}
+        {section('Metrics', keys.metrics.map((k) => ({ id: `metric:${k}`, label: k })))}
+        {section('Parameters', keys.params.map((k) => ({ id: `param:${k}`, label: k })))}
+        {section('Tags', keys.tags.map((k) => ({ id: `tag:${k}`, label: k })))}
+      </div>
+      <div class="picker-foot">
+        <button class="btn small" onClick={() => setCols(DEFAULT_ATTRS)}>Reset</button>
+        <button class="btn small" onClick={onClose}>Done</button>
+      </div>
+    </div>
+  );
+}
+
+// ---- tree rows ----
+
+interface Row { run: Run; depth: number; children: number; expanded: boolean }
+
+function buildRows(runs: Run[], expanded: Set<string>, clientSort?: (a: Run, b: Run) => number): Row[] {
+  const ids = new Set(runs.map((r) => r.info.run_id));
+  const kids = new Map<string, Run[]>();
+  const top: Run[] = [];
+  for (const r of runs) {
+    const p = tag(r.data.tags, PARENT);
+    if (p && ids.has(p) && p !== r.info.run_id) {
+      let a = kids.get(p);
+      if (!a) kids.set(p, (a = []));
+      a.push(r);
+    } else top.push(r);
+  }
+  if (clientSort) {
+    top.sort(clientSort);
+    kids.forEach((a) => a.sort(clientSort));
+  }
+  const out: Row[] = [];
+  const seen = new Set<string>();
+  const walk = (r: Run, depth: number) => {
+    if (seen.has(r.info.run_id)) return;
+    seen.add(r.info.run_id);
+    const ch = kids.get(r.info.run_id) || [];
+    const ex = expanded.has(r.info.run_id);
+    out.push({ run: r, depth, children: ch.length, expanded: ex });
+    if (ex) ch.forEach((c) => walk(c, depth + 1));
+  };
+  top.forEach((r) => walk(r, 0));
+  return out;
+}
+
+// ---- the table ----
+
+const ROW_H = 30;
+
+interface RowProps {
+  row: Row; top: number; width: number; nameW: number; cols: Column[]; sel: boolean; expId: string;
+  toggleSel: (id: string, on: boolean) => void; toggleExpand: (id: string) => void;
+}
+
+/** RunRow re-renders only when its own props change, which keeps scrolling cheap. */
+class RunRow extends Component<RowProps> {
+  shouldComponentUpdate(next: RowProps) {
+    const p = this.props;
+    return p.row !== next.row || p.top !== next.top || p.sel !== next.sel || p.cols !== next.cols || p.width !== next.width || p.toggleSel !== next.toggleSel;
+  }
+  render() {
+    const { row: r, top, width, nameW, cols, sel } = this.props;
+    const id = r.run.info.run_id;
+    return (
+      <div class={`vrow${sel ? ' selected' : ''}${r.run.info.lifecycle_stage === 'deleted' ? ' deleted' : ''}`} style={{ top: px(top), width: px(width) }} data-run-id={id}>
+        <div class="vcell check" style={{ width: px(36) }}>
+          <input type="checkbox" checked={sel} onChange={(e) => this.props.toggleSel(id, (e.target as HTMLInputElement).checked)} aria-label="Select run" />
+        </div>
+        <div class="vcell name" style={{ width: px(nameW), paddingLeft: px(6 + r.depth * 18) }}>
+          {r.children ? (
+            <button class="expander" onClick={() => this.props.toggleExpand(id)} title={r.expanded ? 'Collapse' : `Show ${r.children} child runs`}>{r.expanded ? '▾' : '▸'}</button>
+          ) : <span class="expander-space" />}
+          <span class="dot" style={{ background: colorFor(id) }} />
+          <a href={href(['experiments', this.props.expId, 'runs', id])} title={runName(r.run)}>{runName(r.run)}</a>
+          {r.children ? <span class="child-count">{r.children}</span> : null}
+        </div>
+        {cols.map((c) => (
+          <div key={c.id} class="vcell" style={{ width: px(c.width) }}><Cell run={r.run} col={c.id} /></div>
+        ))}
+      </div>
+    );
+  }
+}
+
+function VirtualRunsTable(props: {
+  rows: Row[]; cols: Column[]; selected: Set<string>; toggleSel: (id: string, on: boolean) => void;
+  toggleAll: (on: boolean) => void; toggleExpand: (id: string) => void; sort: { id: string; desc: boolean };
+  setSort: (id: string) => void; expId: string;
+}) {
+  const { rows, cols } = props;
+  const scroller = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState({ top: 0, h: 800 });
+  useEffect(() => {
+    const el = scroller.current!;
+    const on = () => setView({ top: el.scrollTop, h: el.clientHeight });
+    on();
+    el.addEventListener('scroll', on, { passive: true });
+    const ro = new ResizeObserver(on);
+    ro.observe(el);
+    return () => { el.removeEventListener('scroll', on); ro.disconnect(); };
+  }, []);
+  const nameW = 260;
+  const totalW = 36 + nameW + cols.reduce((s, c) => s + c.width, 0);
+  const first = Math.max(0, Math.floor(view.top / ROW_H) - 8);
+  const last = Math.min(rows.length, Math.ceil((view.top + view.h) / ROW_H) + 8);
+  const allSel = rows.length > 0 && rows.every((r) => props.selected.has(r.run.info.run_id));
+  const arrow = (id: string) => (props.sort.id === id ? (props.sort.desc ? ' ↓' : ' ↑') : '');
+  const visible = [];
+  for (let i = first; i < last; i++) {
+    const r = rows[i];
+    visible.push(<RunRow key={r.run.info.run_id} row={r} top={i * ROW_H} width={totalW} nameW={nameW} cols={cols} sel={props.selected.has(r.run.info.run_id)}
+      expId={props.expId} toggleSel={props.toggleSel} toggleExpand={props.toggleExpand} />);
+  }
+  return (
+    <div class="vtable" ref={scroller}>
+      <div class="vhead" style={{ width: px(totalW) }}>
+        <div class="vcell check" style={{ width: px(36) }}>
+          <input type="checkbox" checked={allSel} onChange={(e) => props.toggleAll((e.target as HTMLInputElement).checked)} aria-label="Select all" />
+        </div>
+        <div class="vcell name sortable" style={{ width: px(nameW) }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
+        {cols.map((c) => (
+          <div key={c.id} class="vcell sortable" style={{ width: px(c.width) }} title={c.id} data-col-head={c.id} onClick={() => props.setSort(c.id)}>
+            {c.id.startsWith('metric:') ? <span class="col-kind m">M</span> : c.id.startsWith('param:') ? <span class="col-kind p">P</span> : c.id.startsWith('tag:') && !ATTRS.some((a) => a.id === c.id) ? <span class="col-kind t">T</span> : null}
+            {c.label}{arrow(c.id)}
+          </div>
+        ))}
+      </div>
+      <div class="vbody" style={{ height: px(rows.length * ROW_H), width: px(totalW) }}>{visible}</div>
+    </div>
+  );
+}
+
+// ---- page ----
+
+export function ExperimentPage({ expId, view, query }: { expId: string; view: 'table' | 'chart'; query: URLSearchParams }) {
+  const [exp, setExp] = useState<Experiment | undefined>();
+  const [expErr, setExpErr] = useState<unknown>();
+  const [renaming, setRenaming] = useState(false);
+  useEffect(() => {
+    setExp(undefined);
+    setExpErr(undefined);
+    api.getExperiment(expId).then(setExp, setExpErr);
+  }, [expId]);
+
+  const filter = query.get('filter') || '';
+  const lifecycle = query.get('lifecycle') || 'ACTIVE_ONLY';
+  const sortId = query.get('sort') || 'attr:start_time';
+  const desc = query.get('asc') !== '1';
+  const sortCol = sortId === 'attr:run_name' ? { id: sortId, label: 'Run name', width: 0, sortKey: 'attributes.run_name' } : columnFor(sortId);
+  const orderBy = sortCol.sortKey ? [`${sortCol.sortKey} ${desc ? 'DESC' : 'ASC'}`] : ['attributes.start_time DESC'];
+  const runs = useRuns(expId, filter, orderBy, lifecycle);
+
+  const [draft, setDraft] = useState(filter);
+  useEffect(() => setDraft(filter), [filter]);
+
+  const [cols, setColsState] = useState<string[]>(() => load(`cols.${expId}`, DEFAULT_ATTRS));
+  useEffect(() => setColsState(load(`cols.${expId}`, DEFAULT_ATTRS)), [expId]);
+  const setCols = (c: string[]) => { setColsState(c); save(`cols.${expId}`, c); };
+  const [picker, setPicker] = useState(false);
+
+  const [expanded, setExpanded] = useState<Set<string>>(new Set());
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  useEffect(() => setSelected(new Set()), [expId, lifecycle]);
+  const [confirm, setConfirm] = useState<'delete' | 'restore' | null>(null);
+
+  const keys = useMemo(() => collectKeys(runs.runs), [runs.runs]);
+  const clientSort = sortCol.sortKey ? undefined : (a: Run, b: Run) => {
+    const va = cellValue(a, sortId), vb = cellValue(b, sortId);
+    const x = va === undefined ? -Infinity : Number(va), y = vb === undefined ? -Infinity : Number(vb);
+    return desc ? y - x : x - y;
+  };
+  const rows = useMemo(() => buildRows(runs.runs, expanded, clientSort), [runs.runs, expanded, sortId, desc]);
+  const columns = cols.map(columnFor);
+
+  const setSort = (id: string) => setQuery({ sort: id === 'attr:start_time' ? undefined : id, asc: id === sortId && desc ? '1' : undefined });
+  const selIds = [...selected];
+
+  return (
+    <div class="page runs-page">
+      <div class="page-head">
+        <h1 title={exp?.name}>{exp ? exp.name : expErr ? 'Experiment' : '…'}</h1>
+        {exp ? <span class="muted mono small">ID {exp.experiment_id}</span> : null}
+        {exp ? <button class="icon-btn" title="Rename experiment" onClick={() => setRenaming(true)}><Icon name="edit" /></button> : null}
+        <div class="spacer" />
+        <Tabs active={view} tabs={[
+          { id: 'table', label: 'Runs', href: href(['experiments', expId], Object.fromEntries(query)) },
+          { id: 'chart', label: 'Charts', href: href(['experiments', expId, 'chart'], Object.fromEntries(query)) },
+        ]} />
+      </div>
+      <ErrorBox error={expErr} />
+      <div class="toolbar">
+        <form class="filter" onSubmit={(e) => { e.preventDefault(); setQuery({ filter: draft.trim() }); }}>
+          <input class="search filter-input" name="filter" value={draft} spellcheck={false}
+            placeholder={`Filter runs: metrics.accuracy > 0.9 and params.lr = '0.01' and tags.team = 'vision'`}
+            onInput={(e) => setDraft((e.target as HTMLInputElement).value)} />
+          {filter ? <button type="button" class="btn small" onClick={() => setQuery({ filter: undefined })}>Clear</button> : null}
+          <button type="submit" class="btn small">Search</button>
+        </form>
+        <select value={lifecycle} onChange={(e) => setQuery({ lifecycle: (e.target as HTMLSelectElement).value === 'ACTIVE_ONLY' ? undefined : (e.target as HTMLSelectElement).value })} title="Lifecycle">
+          <option value="ACTIVE_ONLY">Active</option>
+          <option value="DELETED_ONLY">Deleted</option>
+          <option value="ALL">All</option>
+        </select>
+        {view === 'table' ? (
+          <div class="picker-anchor">
+            <button class="btn small" data-action="columns" onClick={() => setPicker(!picker)}>Columns ▾</button>
+            {picker ? <ColumnPicker keys={keys} cols={cols} setCols={setCols} onClose={() => setPicker(false)} /> : null}
+          </div>
+        ) : null}
+        {view === 'table' ? (
+          <button class="btn small" onClick={() => setExpanded(expanded.size ? new Set() : new Set(runs.runs.map((r) => tag(r.data.tags, PARENT)).filter((x): x is string => !!x)))}>
+            {expanded.size ? 'Collapse all' : 'Expand all'}
+          </button>
+        ) : null}
+        <div class="spacer" />
+        {selIds.length ? <span class="muted small">{selIds.length} selected</span> : null}
+        <button class="btn small" data-action="compare" disabled={selIds.length < 2} onClick={() => navigate(href(['compare'], { runs: selIds.join(','), exp: expId }))}>Compare</button>
+        {lifecycle !== 'ACTIVE_ONLY' ? <button class="btn small" disabled={!selIds.length} onClick={() => setConfirm('restore')}>Restore</button> : null}
+        {lifecycle !== 'DELETED_ONLY' ? <button class="btn small danger-text" data-action="delete-runs" disabled={!selIds.length} onClick={() => setConfirm('delete')}>Delete</button> : null}
+      </div>
+      <ErrorBox error={runs.error} />
+      <div class="statusline muted small">
+        {runs.loading ? `Loading runs… ${runs.runs.length || ''}` : `${runs.runs.length} run${runs.runs.length === 1 ? '' : 's'}`}
+        {runs.runs.some((r) => r.info.status === 'RUNNING') ? <span class="live"> ● live</span> : null}
+      </div>
+      {view === 'table' ? (
+        runs.loading && !runs.runs.length ? <Spinner /> : !runs.runs.length && !runs.error ? (
+          <div class="empty">No runs{filter ? ' match this filter' : ' yet'}. Log some with <code>mlflow.start_run()</code>.</div>
+        ) : (
+          <VirtualRunsTable rows={rows} cols={columns} selected={selected} expId={expId}
+            toggleSel={(id, on) => { const s = new Set(selected); on ? s.add(id) : s.delete(id); setSelected(s); }}
+            toggleAll={(on) => setSelected(on ? new Set(rows.map((r) => r.run.info.run_id)) : new Set())}
+            toggleExpand={(id) => { const s = new Set(expanded); s.has(id) ? s.delete(id) : s.add(id); setExpanded(s); }}
+            sort={{ id: sortId, desc }} setSort={setSort} />
+        )
+      ) : (
+        <ChartView expId={expId} runs={runs.runs} query={query} />
+      )}
+      {confirm ? (
+        <ConfirmModal title={confirm === 'delete' ? 'Delete runs' : 'Restore runs'} danger={confirm === 'delete'} confirm={confirm === 'delete' ? 'Delete' : 'Restore'}
+          message={`${confirm === 'delete' ? 'Delete' : 'Restore'} ${selIds.length} run${selIds.length === 1 ? '' : 's'}?`}
+          onClose={() => setConfirm(null)}
+          onConfirm={async () => {
+            for (const id of selIds) await (confirm === 'delete' ? api.deleteRun(id) : api.restoreRun(id));
+            setSelected(new Set());
+            await runs.reload();
+          }} />
+      ) : null}
+      {renaming && exp ? (
+        <PromptModal title="Rename experiment" label="New name" initial={exp.name} submit="Rename" onClose={() => setRenaming(false)}
+          onSubmit={async (name) => { await api.renameExperiment(expId, name); setExp({ ...exp, name }); await refreshExperiments(); }} />
+      ) : null}
+    </div>
+  );
+}
