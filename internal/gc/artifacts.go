@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mltrack/mltrack/internal/artifact"
 )
 
 // URIResolver resolves artifact URIs as the server does: mlflow-artifacts:
@@ -111,29 +113,32 @@ func localSplit(p string) (string, string) {
 	return filepath.Dir(p), filepath.Base(p)
 }
 
-// OpenLocal opens local artifact roots (a folder or file:///folder). It is
-// the Open of a URIResolver that needs no object store.
-func OpenLocal(ctx context.Context, root string) (Repository, error) {
+// OpenRoot opens an artifact root with the artifact package: a local
+// folder, file:///folder or s3://bucket (configured from the environment as
+// the server is: MLFLOW_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...). A local
+// root that does not exist holds nothing: its artifacts are gone already,
+// and it is not created just to find that out.
+func OpenRoot(ctx context.Context, root string) (Repository, error) {
+	dir := ""
 	switch scheme(root) {
 	case "":
+		dir = root
 	case "file":
-		u, err := url.Parse(root)
+		p, err := artifact.LocalPathFromFileURI(root)
 		if err != nil {
 			return nil, err
 		}
-		root = u.Path
-	default:
-		return nil, fmt.Errorf("artifact root %q: only local folders are supported here", root)
+		dir = p
 	}
-	return localRepo{dir: root}, nil
+	if dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return goneRepo{}, nil
+		}
+	}
+	return artifact.Open(ctx, root)
 }
 
-type localRepo struct{ dir string }
+// goneRepo is a root that no longer exists: every delete is done already.
+type goneRepo struct{}
 
-// Delete removes path below the folder; a missing path is done already.
-func (l localRepo) Delete(ctx context.Context, path string) error {
-	if err := os.RemoveAll(filepath.Join(l.dir, filepath.FromSlash(path))); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
+func (goneRepo) Delete(ctx context.Context, path string) error { return nil }

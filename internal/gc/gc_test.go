@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mltrack/mltrack/internal/artifact/artifacttest"
 	"github.com/mltrack/mltrack/internal/gc"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 	"github.com/mltrack/mltrack/internal/testdb"
@@ -54,7 +56,9 @@ type fixture struct {
 	st      *sqlstore.Store
 	db      *sql.DB
 	pg      bool
-	root    string // --artifacts-destination
+	dest    string // --artifacts-destination
+	root    string // the local folder holding dest's files (versitygw's for S3)
+	put     func(t *testing.T, rel string)
 	fileDir string // a run stored with a file:// artifact URI lives here
 	exp     map[string]string
 	now     time.Time
@@ -115,14 +119,31 @@ func writeFile(t *testing.T, path string) {
 //	experiment B (deleted 2 days ago): runs b1, b2 (deleted), model mB1,
 //	  a dataset, tags, a trace
 //	experiment C (deleted now): run c1
-func newFixture(t *testing.T, uri string) *fixture {
+func newFixture(t *testing.T, uri string, onS3 bool) *fixture {
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, uri, sqlstore.Options{DefaultArtifactRoot: "mlflow-artifacts:"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{st: st, root: t.TempDir(), fileDir: t.TempDir(), exp: map[string]string{}, now: time.Now()}
+	f := &fixture{st: st, fileDir: t.TempDir(), exp: map[string]string{}, now: time.Now()}
+	if onS3 {
+		srv := artifacttest.StartVersityGW(t)
+		srv.SetEnv(t)
+		repo := srv.NewS3Repo(t, "mlartifacts")
+		f.dest = "s3://" + repo.Bucket() + "/mlartifacts"
+		f.root = filepath.Join(srv.Dir, repo.Bucket(), "mlartifacts")
+		f.put = func(t *testing.T, rel string) {
+			body := "s3:" + rel
+			if err := repo.Put(ctx, rel, strings.NewReader(body), int64(len(body))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else {
+		f.root = t.TempDir()
+		f.dest = f.root
+		f.put = func(t *testing.T, rel string) { writeFile(t, filepath.Join(f.root, filepath.FromSlash(rel))) }
+	}
 	f.db, f.pg = openRaw(t, uri)
 	old := f.now.Add(-48 * time.Hour).UnixMilli()
 	recent := f.now.UnixMilli()
@@ -135,7 +156,7 @@ func newFixture(t *testing.T, uri string) *fixture {
 		f.exec(t, `INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (?, ?, ?)`, "team", "t-"+name, id)
 		f.exec(t, `INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source) VALUES (?, ?, ?, ?, 'local', '{}')`,
 			"ds-"+name, id, "data-"+name, "dig"+name)
-		writeFile(t, filepath.Join(f.root, id, "notes.txt"))
+		f.put(t, path.Join(id, "notes.txt"))
 	}
 	f.exec(t, "UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?", old, f.exp["B"])
 	f.exec(t, "UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?", recent, f.exp["C"])
@@ -162,8 +183,8 @@ func newFixture(t *testing.T, uri string) *fixture {
 			uri = "file://" + filepath.Join(f.fileDir, id, "artifacts")
 			writeFile(t, filepath.Join(f.fileDir, id, "artifacts", "model.pkl"))
 		} else if !r.noArtifacts {
-			writeFile(t, filepath.Join(f.root, exp, id, "artifacts", "model.pkl"))
-			writeFile(t, filepath.Join(f.root, exp, id, "artifacts", "plots", "loss.png"))
+			f.put(t, path.Join(exp, id, "artifacts", "model.pkl"))
+			f.put(t, path.Join(exp, id, "artifacts", "plots", "loss.png"))
 		}
 		f.exec(t, `INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
 			VALUES (?, ?, 'LOCAL', '', '', 'u', 'FINISHED', ?, ?, '', ?, ?, ?, ?)`, id, r.id, old, old, r.stage, uri, exp, r.deleted)
@@ -193,7 +214,7 @@ func newFixture(t *testing.T, uri string) *fixture {
 			VALUES (?, ?, ?, ?, ?, ?, 2, ?, ?)`, id, exp, m.id, "mlflow-artifacts:/"+exp+"/models/"+id+"/artifacts", old, m.updated, m.stage, runID("a1"))
 		f.exec(t, `INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) VALUES (?, ?, 'alpha', '1')`, id, exp)
 		f.exec(t, `INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, tag_value) VALUES (?, ?, 'k', 'v')`, id, exp)
-		writeFile(t, filepath.Join(f.root, exp, "models", id, "artifacts", "MLmodel"))
+		f.put(t, path.Join(exp, "models", id, "artifacts", "MLmodel"))
 	}
 	// Metrics of models logged by runs: a2 -> mA1 (the run goes, the model
 	// stays), a1 -> mA2 (the model goes, the run stays).
@@ -332,10 +353,19 @@ func sorted(ids ...string) []string {
 }
 
 func TestGC(t *testing.T) {
-	testdb.Backends(t, func(t *testing.T, uri string) {
+	t.Run("local", func(t *testing.T) {
+		testdb.Backends(t, func(t *testing.T, uri string) { testGC(t, uri, false) })
+	})
+	t.Run("s3", func(t *testing.T) {
+		testdb.Backends(t, func(t *testing.T, uri string) { testGC(t, uri, true) })
+	})
+}
+
+func testGC(t *testing.T, uri string, onS3 bool) {
+	{
 		ctx := context.Background()
-		f := newFixture(t, uri)
-		res := &gc.URIResolver{Destination: f.root, Open: gc.OpenLocal}
+		f := newFixture(t, uri, onS3)
+		res := &gc.URIResolver{Destination: f.dest, Open: gc.OpenRoot}
 		A, B, C := f.exp["A"], f.exp["B"], f.exp["C"]
 
 		before := f.snapshot(t)
@@ -457,11 +487,11 @@ func TestGC(t *testing.T) {
 		if err := f.db.QueryRow("SELECT COUNT(*) FROM logged_models").Scan(&n); err != nil || n != 1 {
 			t.Errorf("logged models left: %d, %v", n, err)
 		}
-	})
+	}
 }
 
 func TestSplitURIRefusesRoots(t *testing.T) {
-	res := &gc.URIResolver{Destination: t.TempDir(), Open: gc.OpenLocal}
+	res := &gc.URIResolver{Destination: t.TempDir(), Open: gc.OpenRoot}
 	for _, uri := range []string{"mlflow-artifacts:/", "mlflow-artifacts:", "s3://bucket", "s3://bucket/", "mlflow-artifacts:/1/../../x", "ftp://host/x"} {
 		if _, _, err := res.Resolve(context.Background(), uri); err == nil {
 			t.Errorf("Resolve(%q) accepted", uri)
