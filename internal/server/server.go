@@ -53,6 +53,7 @@ type Server struct {
 	artifacts artifact.Repository // the proxy's root; nil without --serve-artifacts
 	resolver  *artifact.Resolver  // the roots artifacts are read from on a client's behalf
 	http      *http.Server
+	metrics   *metrics
 }
 
 // New opens the store and builds the handler.
@@ -79,6 +80,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
+	s.metrics = newMetrics(st.Stats)
 	if cfg.ServeArtifacts {
 		dest := cfg.ArtifactsDest
 		if dest == "" {
@@ -131,6 +133,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		plain(w, http.StatusOK, "OK")
 	})
+	mux.Handle("GET /metrics", s.metrics)
 	a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Artifacts: s.resolver}
 	a.Register(mux)
 	a.RegisterDownloads(mux)
@@ -143,7 +146,7 @@ func (s *Server) Handler() http.Handler {
 	if !s.cfg.DisableSecurity {
 		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins)
 	}
-	return logRequests(s.log, mux, h)
+	return logRequests(s.log, mux, s.metrics, h)
 }
 
 // Run serves until ctx is done, then shuts down gracefully: in-flight
