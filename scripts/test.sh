@@ -9,18 +9,17 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:$(go env GOPATH)/bin"
 log() { printf '\n== %s\n' "$*"; }
 
+log "Debian packages"
+scripts/install-test-deps.sh
+
 log "PostgreSQL"
 scripts/ensure-postgres.sh
 
-if [ -x scripts/install-versitygw.sh ]; then
-  log "S3 test server (versitygw)"
-  scripts/install-versitygw.sh
-fi
+log "S3 test server (versitygw)"
+scripts/install-versitygw.sh
 
-if [ -d web ] && [ -x scripts/install-browser-deps.sh ]; then
-  log "Browser test dependencies"
-  scripts/install-browser-deps.sh
-fi
+log "Browser test dependencies (Chromium, npm packages)"
+scripts/install-browser-deps.sh
 
 log "go vet"
 go vet ./...
@@ -34,14 +33,12 @@ log "go test"
 # make them slower and flakier here.
 CI="${CI:-}" go test -p 1 -count=1 -timeout 20m ./...
 
-if [ -d web ] && [ -f web/package.json ]; then
-  log "web: build must match the committed web/dist"
-  (cd web && npm run build --silent)
-  if [ -n "$(git status --porcelain -- web/dist)" ]; then
-    git status --porcelain -- web/dist | head
-    echo "web/dist differs from a fresh build of web/src: rebuild and commit it"; exit 1
-  fi
-  log "web: browser tests"
-  go build -o bin/mltrack ./cmd/mltrack
-  (cd web && MLTRACK_BIN="$PWD/../bin/mltrack" npm test)
+log "web: build must match the committed web/dist"
+(cd web && npm run build --silent)
+if [ -n "$(git status --porcelain -- web/dist)" ]; then
+  git status --porcelain -- web/dist | head
+  echo "web/dist differs from a fresh build of web/src: rebuild and commit it"; exit 1
 fi
+log "web: browser tests"
+go build -o bin/mltrack ./cmd/mltrack
+(cd web && MLTRACK_BIN="$PWD/../bin/mltrack" npm test)
