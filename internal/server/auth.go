@@ -30,3 +30,6 @@ func (s *Server) closeAuth() {
 		_ = s.auth.Close()
 	}
 }
+
+// AuthService is the server's auth service, nil when auth is off.
+func (s *Server) AuthService() *auth.Service { return s.auth }
