@@ -1,6 +1,7 @@
 // Command mltrack is an MLflow-compatible tracking server in one binary.
 //
 //	mltrack server [flags]   serve the MLflow REST API, artifact proxy and UI
+//	mltrack gc [flags]       permanently remove deleted runs, experiments, logged models
 //	mltrack version          print the version
 package main
 
@@ -32,6 +33,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "mltrack:", err)
 			os.Exit(1)
 		}
+	case "gc":
+		if err := runGC(os.Args[2:], os.Stdout, os.Stderr); err != nil && err != flag.ErrHelp {
+			fmt.Fprintln(os.Stderr, "mltrack gc:", err)
+			os.Exit(1)
+		}
 	case "version", "--version", "-v":
 		fmt.Printf("mltrack %s (MLflow API %s)\n", version, server.Version)
 	case "help", "-h", "--help":
@@ -48,6 +54,7 @@ func usage() {
 
 Usage:
   mltrack server [flags]   run the tracking server (mltrack server --help for flags)
+  mltrack gc [flags]       permanently remove deleted runs, experiments and logged models
   mltrack version          print the version
 `)
 }

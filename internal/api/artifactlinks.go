@@ -63,17 +63,6 @@ func (a *API) resolve(uri string) (artifact.Repository, string, error) {
 	return a.Artifacts.Resolve(uri)
 }
 
-func runID(p *params) (string, error) {
-	id, err := p.str("run_id")
-	if err != nil || id != "" {
-		return id, err
-	}
-	if id, err = p.str("run_uuid"); err != nil || id != "" {
-		return id, err
-	}
-	return "", mlflow.MissingParam("run_id")
-}
-
 func (a *API) listRunArtifacts(r *http.Request) (any, error) {
 	p, err := readParams(r)
 	if err != nil {

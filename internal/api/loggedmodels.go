@@ -199,7 +199,7 @@ func (a *API) searchLoggedModels(r *http.Request) (any, error) {
 			return nil, mlflow.MissingParam("order_by.field_name")
 		}
 		key := strings.TrimPrefix(strings.TrimPrefix(o.FieldName, "attributes."), "attribute.")
-		if !strings.HasPrefix(key, "metrics.") && !search.LoggedModelAttributes[key] {
+		if !strings.HasPrefix(key, "metrics.") && !loggedModelOrderFields[key] {
 			return nil, mlflow.InvalidParam("Invalid order by field name: %s", o.FieldName)
 		}
 		q.OrderBy = append(q.OrderBy, store.LoggedModelOrder{FieldName: o.FieldName, Ascending: o.Ascending == nil || *o.Ascending,
@@ -299,4 +299,12 @@ func decodeLoggedModelToken(token string) (int, error) {
 		return 0, mlflow.InvalidParam("Invalid page token")
 	}
 	return *v.Offset, nil
+}
+
+// loggedModelOrderFields are the attributes logged-models/search may order
+// by (with the timestamp aliases MLflow accepts).
+var loggedModelOrderFields = map[string]bool{
+	"model_id": true, "name": true, "model_type": true, "status": true, "source_run_id": true,
+	"experiment_id": true, "creation_timestamp": true, "creation_time": true,
+	"last_updated_timestamp": true, "last_updated_time": true,
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
+	"github.com/mltrack/mltrack/internal/store"
 )
 
 // writeJSON answers v as JSON with status 200.
@@ -42,11 +43,17 @@ type errorBody struct {
 }
 
 // writeError answers err in MLflow's format. An *mlflow.Error keeps its code
-// and status; anything else is logged and answered as a generic 500 so that
+// and status; an unreachable database (store.IsUnavailable) is a retryable
+// 503 TEMPORARILY_UNAVAILABLE; anything else is logged and answered as a generic 500 so that
 // no internal detail (SQL text, paths) leaks to the client.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := mlflow.AsError(err); ok {
 		writeJSONStatus(w, e.HTTPStatus(), errorBody{e.Code, e.Message})
+		return
+	}
+	if store.IsUnavailable(err) {
+		slog.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeJSONStatus(w, http.StatusServiceUnavailable, errorBody{mlflow.TemporarilyUnavailable, "The database is temporarily unavailable; retry later."})
 		return
 	}
 	slog.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)

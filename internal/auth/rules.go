@@ -188,6 +188,7 @@ var artifactRules = map[string]rule{
 var otherRules = map[string]rule{
 	"GET /health":                           public(),
 	"GET /version":                          public(),
+	"GET /metrics":                          admin(), // Prometheus: scrape with an admin's Basic credentials or token
 	"GET /ready":                            public(),
 	"/":                                     {access: accUI},
 	"GET /get-artifact":                     on(tRun, ActRead),

@@ -75,7 +75,7 @@ type RunInfo struct {
 	RunUUID        string `json:"run_uuid"`
 	StartTime      *int64 `json:"start_time,omitempty"`
 	Status         string `json:"status,omitempty"`
-	UserID         string `json:"user_id,omitempty"`
+	UserID         string `json:"user_id"`
 }
 
 // RunData holds a run's latest metrics, params and tags.

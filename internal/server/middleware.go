@@ -40,12 +40,13 @@ func (w *statusWriter) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests writes one structured line per request, and turns a panic in
-// a handler into a 500 with MLflow's error body.
-func logRequests(log *slog.Logger, mux *http.ServeMux, h http.Handler) http.Handler {
+// logRequests writes one structured line per request, records it in m's
+// metrics, and turns a panic in a handler into a 500 with MLflow's error body.
+func logRequests(log *slog.Logger, mux *http.ServeMux, m *metrics, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		m.countBody(r)
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -61,6 +62,7 @@ func logRequests(log *slog.Logger, mux *http.ServeMux, h http.Handler) http.Hand
 			_, pattern := mux.Handler(r)
 			log.Info("request", "method", r.Method, "route", pattern, "path", r.URL.Path,
 				"status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000, "bytes", sw.bytes)
+			m.observe(r, pattern, sw.status, time.Since(start), sw.bytes)
 		}()
 		h.ServeHTTP(sw, r)
 	})

@@ -58,6 +58,7 @@ type Server struct {
 	resolver  *artifact.Resolver  // the roots artifacts are read from on a client's behalf
 	auth      *auth.Service       // nil when auth is off
 	http      *http.Server
+	metrics   *metrics
 }
 
 // New opens the store and builds the handler.
@@ -84,6 +85,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
+	s.metrics = newMetrics(st.Stats)
 	if err := s.openAuth(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -140,6 +142,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		plain(w, http.StatusOK, "OK")
 	})
+	mux.Handle("GET /metrics", s.metrics)
 	a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Artifacts: s.resolver}
 	a.Register(mux)
 	a.RegisterDownloads(mux)
@@ -156,7 +159,7 @@ func (s *Server) Handler() http.Handler {
 	if !s.cfg.DisableSecurity {
 		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins)
 	}
-	return logRequests(s.log, mux, h)
+	return logRequests(s.log, mux, s.metrics, h)
 }
 
 // Run serves until ctx is done, then shuts down gracefully: in-flight

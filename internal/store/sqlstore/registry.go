@@ -90,21 +90,6 @@ func (s *Store) CreateRegisteredModel(ctx context.Context, name, description str
 	return s.GetRegisteredModel(ctx, name)
 }
 
-// dedupeTags keeps the last value of each key, in first-seen key order.
-func dedupeTags(tags []mlflow.Tag) []mlflow.Tag {
-	idx := map[string]int{}
-	var out []mlflow.Tag
-	for _, t := range tags {
-		if i, ok := idx[t.Key]; ok {
-			out[i].Value = t.Value
-			continue
-		}
-		idx[t.Key] = len(out)
-		out = append(out, t)
-	}
-	return out
-}
-
 func (s *Store) upsertRegisteredModelTag(ctx context.Context, q querier, name string, t mlflow.Tag) error {
 	_, err := q.ExecContext(ctx, s.q(
 		`INSERT INTO registered_model_tags (workspace, "key", value, name) VALUES ('default', ?, ?, ?)

@@ -2,65 +2,504 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
 	"github.com/mltrack/mltrack/internal/store"
 )
 
-// Not written yet: the runs part of the tracking store.
+// The runs part of the tracking store. Rows are laid out as MLflow's SQL
+// store writes them (runs.source_type 'UNKNOWN', empty source columns,
+// deleted_time set on delete), so MLflow reads what mltrack writes.
 
-func notYet() error { return mlflow.Errorf(mlflow.NotImplemented, "not implemented yet") }
+// maxArgs bounds the bound parameters of one statement: SQLite's default
+// limit is 32766, PostgreSQL's 65535.
+const maxArgs = 30000
 
-// CreateRun is not written yet.
+// loadChunk is how many runs loadRuns reads per round of queries.
+const loadChunk = 500
+
+// CreateRun inserts a run with its tags into an active experiment. The run
+// is named as MLflow names it: run_name, else the mlflow.runName tag, else a
+// generated name; the mlflow.runName tag is added when absent.
 func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, error) {
-	return nil, notYet()
+	tagName := ""
+	for _, t := range r.Tags {
+		if t.Key == mlflow.TagRunName {
+			tagName = t.Value
+		}
+	}
+	if r.RunName != "" && tagName != "" && r.RunName != tagName {
+		return nil, mlflow.InvalidParam("Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='%s', mlflow.runName='%s').", r.RunName, tagName)
+	}
+	name := r.RunName
+	if name == "" {
+		name = tagName
+	}
+	if name == "" {
+		name = mlflow.GenerateRunName()
+	}
+	tags := dedupeTags(append(append([]mlflow.Tag(nil), r.Tags...), mlflow.Tag{Key: mlflow.TagRunName, Value: name}))
+	if tagName != "" {
+		// Keep the client's order: its own mlflow.runName tag stays where it was.
+		tags = dedupeTags(r.Tags)
+	}
+	id := randomID()
+	startTime := r.StartTime
+	run := &mlflow.Run{
+		Info: mlflow.RunInfo{
+			ExperimentID:   r.ExperimentID,
+			LifecycleStage: mlflow.StageActive,
+			RunID:          id,
+			RunName:        name,
+			RunUUID:        id,
+			StartTime:      &startTime,
+			Status:         mlflow.RunRunning,
+			UserID:         r.UserID,
+		},
+		Data: mlflow.RunData{Tags: tags},
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		expID, err := mlflow.ParseExperimentID(r.ExperimentID)
+		if err != nil {
+			return err
+		}
+		var stage, loc sql.NullString
+		err = tx.QueryRowContext(ctx, s.q("SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"), expID).Scan(&stage, &loc)
+		if errors.Is(err, sql.ErrNoRows) {
+			return mlflow.ExperimentNotFound(r.ExperimentID)
+		}
+		if err != nil {
+			return fmt.Errorf("store: create run: %w", err)
+		}
+		if stage.String != mlflow.StageActive {
+			return mlflow.ExperimentNotActive(r.ExperimentID, stage.String)
+		}
+		run.Info.ArtifactURI = strings.TrimRight(loc.String, "/") + "/" + id + "/" + mlflow.RunArtifactsFolder
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
+			VALUES (?, ?, 'UNKNOWN', '', '', ?, 'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)`),
+			id, name, r.UserID, startTime, run.Info.ArtifactURI, expID); err != nil {
+			return fmt.Errorf("store: create run: %w", err)
+		}
+		return s.upsertTags(ctx, tx, id, tags)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
 }
 
-// GetRun is not written yet.
-func (s *Store) GetRun(ctx context.Context, id string) (*mlflow.Run, error) { return nil, notYet() }
+// dedupeTags keeps one tag per key (the last value, at the first position),
+// as one statement may not write a key twice.
+func dedupeTags(tags []mlflow.Tag) []mlflow.Tag {
+	idx := make(map[string]int, len(tags))
+	out := make([]mlflow.Tag, 0, len(tags))
+	for _, t := range tags {
+		if i, ok := idx[t.Key]; ok {
+			out[i].Value = t.Value
+			continue
+		}
+		idx[t.Key] = len(out)
+		out = append(out, t)
+	}
+	return out
+}
 
-// UpdateRun is not written yet.
+// GetRun returns a run with its latest metrics, params, tags, inputs and
+// outputs, whatever its lifecycle stage.
+func (s *Store) GetRun(ctx context.Context, id string) (*mlflow.Run, error) {
+	runs, err := s.loadRuns(ctx, []string{id}, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, mlflow.RunNotFound(id)
+	}
+	return &runs[0], nil
+}
+
+const runInfoColumns = "run_uuid, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri, experiment_id"
+
+func scanRunInfo(row interface{ Scan(...any) error }) (mlflow.RunInfo, error) {
+	var (
+		info                           mlflow.RunInfo
+		name, user, status, stage, uri sql.NullString
+		start, end                     sql.NullInt64
+		expID                          sql.NullInt64
+	)
+	if err := row.Scan(&info.RunID, &name, &user, &status, &start, &end, &stage, &uri, &expID); err != nil {
+		return info, err
+	}
+	info.RunUUID = info.RunID
+	info.RunName, info.UserID, info.Status = name.String, user.String, status.String
+	info.LifecycleStage, info.ArtifactURI = stage.String, uri.String
+	info.ExperimentID = strconv.FormatInt(expID.Int64, 10)
+	if start.Valid {
+		v := start.Int64
+		info.StartTime = &v
+	}
+	if end.Valid {
+		v := end.Int64
+		info.EndTime = &v
+	}
+	return info, nil
+}
+
+// loadRuns reads the runs with the given ids, in that order (unknown ids are
+// left out), with a constant number of queries per chunk of runs: one each
+// for the runs, latest metrics, params, tags, dataset inputs (with their
+// tags) and, with models, logged-model inputs and outputs (MLflow's
+// runs/get has them, its runs/search does not).
+func (s *Store) loadRuns(ctx context.Context, ids []string, models bool) ([]mlflow.Run, error) {
+	out := make([]mlflow.Run, 0, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), loadChunk)
+		runs, err := s.loadRunChunk(ctx, ids[:n], models)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, runs...)
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]mlflow.Run, error) {
+	db := s.reader()
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	in := "(" + placeholders(len(ids)) + ")"
+
+	byID := make(map[string]*mlflow.Run, len(ids))
+	found := make([]mlflow.Run, 0, len(ids))
+	if err := s.each(ctx, db, "SELECT "+runInfoColumns+" FROM runs WHERE run_uuid IN "+in, args, func(rows *sql.Rows) error {
+		info, err := scanRunInfo(rows)
+		if err != nil {
+			return err
+		}
+		found = append(found, mlflow.Run{Info: info, Outputs: &mlflow.RunOutputs{}})
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: load runs: %w", err)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	for i := range found {
+		byID[found[i].Info.RunID] = &found[i]
+	}
+
+	if err := s.each(ctx, db, `SELECT run_uuid, "key", value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN `+in, args, func(rows *sql.Rows) error {
+		var (
+			id    string
+			m     mlflow.Metric
+			v     float64
+			ts    sql.NullInt64
+			isNaN bool
+		)
+		if err := rows.Scan(&id, &m.Key, &v, &ts, &m.Step, &isNaN); err != nil {
+			return err
+		}
+		m.Timestamp = ts.Int64
+		m.Value = metricValue(v, isNaN)
+		if r := byID[id]; r != nil {
+			r.Data.Metrics = append(r.Data.Metrics, m)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: load latest metrics: %w", err)
+	}
+
+	loadKV := func(table string, add func(r *mlflow.Run, t mlflow.Tag)) error {
+		return s.each(ctx, db, `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN `+in, args, func(rows *sql.Rows) error {
+			var (
+				id    string
+				t     mlflow.Tag
+				value sql.NullString
+			)
+			if err := rows.Scan(&id, &t.Key, &value); err != nil {
+				return err
+			}
+			t.Value = value.String
+			if r := byID[id]; r != nil {
+				add(r, t)
+			}
+			return nil
+		})
+	}
+	if err := loadKV("params", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Params = append(r.Data.Params, t) }); err != nil {
+		return nil, fmt.Errorf("store: load params: %w", err)
+	}
+	if err := loadKV("tags", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Tags = append(r.Data.Tags, t) }); err != nil {
+		return nil, fmt.Errorf("store: load tags: %w", err)
+	}
+
+	// Dataset inputs, one row per (input, input tag); LEFT JOIN keeps inputs
+	// without tags.
+	type inputKey struct{ run, input string }
+	inputIdx := map[inputKey]int{}
+	if err := s.each(ctx, db, `SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value
+		FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id
+		LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid
+		WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND i.destination_id IN `+in, args, func(rows *sql.Rows) error {
+		var (
+			runID, inputID          string
+			d                       mlflow.Dataset
+			schema, profile, tk, tv sql.NullString
+		)
+		if err := rows.Scan(&runID, &inputID, &d.Name, &d.Digest, &d.SourceType, &d.Source, &schema, &profile, &tk, &tv); err != nil {
+			return err
+		}
+		r := byID[runID]
+		if r == nil {
+			return nil
+		}
+		k := inputKey{runID, inputID}
+		i, ok := inputIdx[k]
+		if !ok {
+			d.Schema, d.Profile = schema.String, profile.String
+			i = len(r.Inputs.DatasetInputs)
+			inputIdx[k] = i
+			r.Inputs.DatasetInputs = append(r.Inputs.DatasetInputs, mlflow.DatasetInput{Dataset: d})
+		}
+		if tk.Valid {
+			r.Inputs.DatasetInputs[i].Tags = append(r.Inputs.DatasetInputs[i].Tags, mlflow.Tag{Key: tk.String, Value: tv.String})
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: load dataset inputs: %w", err)
+	}
+
+	if !models {
+		return inOrder(ids, byID), nil
+	}
+	if err := s.each(ctx, db, `SELECT source_id, source_type, destination_id, step FROM inputs
+		WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND source_id IN `+in+` ORDER BY source_type, source_id, destination_id`, args, func(rows *sql.Rows) error {
+		var (
+			runID, kind, model string
+			step               sql.NullInt64
+		)
+		if err := rows.Scan(&runID, &kind, &model, &step); err != nil {
+			return err
+		}
+		r := byID[runID]
+		if r == nil {
+			return nil
+		}
+		if kind == "RUN_INPUT" {
+			r.Inputs.ModelInputs = append(r.Inputs.ModelInputs, mlflow.ModelInput{ModelID: model})
+		} else {
+			r.Outputs.ModelOutputs = append(r.Outputs.ModelOutputs, mlflow.ModelOutput{ModelID: model, Step: step.Int64})
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: load model inputs and outputs: %w", err)
+	}
+
+	return inOrder(ids, byID), nil
+}
+
+// inOrder lists the runs found in the order their ids were asked.
+func inOrder(ids []string, byID map[string]*mlflow.Run) []mlflow.Run {
+	out := make([]mlflow.Run, 0, len(byID))
+	for _, id := range ids {
+		if r := byID[id]; r != nil {
+			out = append(out, *r)
+			delete(byID, id) // an id asked twice is answered once
+		}
+	}
+	return out
+}
+
+// each runs a query and calls fn for every row.
+func (s *Store) each(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// metricValue turns a stored metric value back into what MLflow answers.
+func metricValue(v float64, isNaN bool) mlflow.Float {
+	if isNaN {
+		return mlflow.Float(nan())
+	}
+	return mlflow.Float(v)
+}
+
+// runState returns a run's lifecycle stage and experiment, or RESOURCE_DOES_NOT_EXIST.
+func (s *Store) runState(ctx context.Context, q querier, id string) (stage string, expID int64, err error) {
+	var st sql.NullString
+	var exp sql.NullInt64
+	err = q.QueryRowContext(ctx, s.q("SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = ?"), id).Scan(&st, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, mlflow.RunNotFound(id)
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("store: get run: %w", err)
+	}
+	return st.String, exp.Int64, nil
+}
+
+// activeRun checks that a run exists and is active; it returns its experiment.
+func (s *Store) activeRun(ctx context.Context, q querier, id string) (int64, error) {
+	stage, exp, err := s.runState(ctx, q, id)
+	if err != nil {
+		return 0, err
+	}
+	if stage != mlflow.StageActive {
+		return 0, mlflow.RunNotActive(id, stage)
+	}
+	return exp, nil
+}
+
+// UpdateRun changes an active run's status, end time and name (a new name
+// also sets the mlflow.runName tag) and returns the updated info.
 func (s *Store) UpdateRun(ctx context.Context, u store.UpdateRun) (*mlflow.RunInfo, error) {
-	return nil, notYet()
+	var info mlflow.RunInfo
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.activeRun(ctx, tx, u.RunID); err != nil {
+			return err
+		}
+		var (
+			sets []string
+			args []any
+		)
+		if u.Status != nil {
+			sets, args = append(sets, "status = ?"), append(args, *u.Status)
+		}
+		if u.EndTime != nil {
+			sets, args = append(sets, "end_time = ?"), append(args, *u.EndTime)
+		}
+		if u.RunName != nil && *u.RunName != "" {
+			sets, args = append(sets, "name = ?"), append(args, *u.RunName)
+			if err := s.upsertTags(ctx, tx, u.RunID, []mlflow.Tag{{Key: mlflow.TagRunName, Value: *u.RunName}}); err != nil {
+				return err
+			}
+		}
+		if len(sets) > 0 {
+			if _, err := tx.ExecContext(ctx, s.q("UPDATE runs SET "+strings.Join(sets, ", ")+" WHERE run_uuid = ?"), append(args, u.RunID)...); err != nil {
+				return fmt.Errorf("store: update run: %w", err)
+			}
+		}
+		var err error
+		info, err = scanRunInfo(tx.QueryRowContext(ctx, s.q("SELECT "+runInfoColumns+" FROM runs WHERE run_uuid = ?"), u.RunID))
+		if err != nil {
+			return fmt.Errorf("store: update run: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &info, nil
 }
 
-// DeleteRun is not written yet.
-func (s *Store) DeleteRun(ctx context.Context, id string) error { return notYet() }
-
-// RestoreRun is not written yet.
-func (s *Store) RestoreRun(ctx context.Context, id string) error { return notYet() }
-
-// LogBatch is not written yet.
-func (s *Store) LogBatch(ctx context.Context, runID string, metrics []mlflow.Metric, params, tags []mlflow.Tag) error {
-	return notYet()
+// DeleteRun marks a run deleted (again, if it already is, as MLflow does).
+func (s *Store) DeleteRun(ctx context.Context, id string) error {
+	return s.setRunStage(ctx, id, mlflow.StageDeleted, time.Now().UnixMilli())
 }
 
-// DeleteTag is not written yet.
-func (s *Store) DeleteTag(ctx context.Context, runID, key string) error { return notYet() }
-
-// LogInputs is not written yet.
-func (s *Store) LogInputs(ctx context.Context, runID string, datasets []mlflow.DatasetInput, models []mlflow.ModelInput) error {
-	return notYet()
+// RestoreRun marks a run active.
+func (s *Store) RestoreRun(ctx context.Context, id string) error {
+	return s.setRunStage(ctx, id, mlflow.StageActive, nil)
 }
 
-// LogOutputs is not written yet.
-func (s *Store) LogOutputs(ctx context.Context, runID string, models []mlflow.ModelOutput) error {
-	return notYet()
+func (s *Store) setRunStage(ctx context.Context, id, stage string, deletedTime any) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?"), stage, deletedTime, id)
+		if err != nil {
+			return fmt.Errorf("store: set run stage: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return mlflow.RunNotFound(id)
+		}
+		return nil
+	})
 }
 
-// SearchRuns is not written yet.
-func (s *Store) SearchRuns(ctx context.Context, q store.RunQuery) ([]mlflow.Run, string, error) {
-	return nil, "", notYet()
+// DeleteTag removes a tag from an active run.
+func (s *Store) DeleteTag(ctx context.Context, runID, key string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.activeRun(ctx, tx, runID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM tags WHERE run_uuid = ? AND "key" = ?`), runID, key)
+		if err != nil {
+			return fmt.Errorf("store: delete tag: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return mlflow.NotFound("No tag with name: %s in run with id %s", key, runID)
+		}
+		return nil
+	})
 }
 
-// MetricHistory is not written yet.
-func (s *Store) MetricHistory(ctx context.Context, q store.HistoryQuery, fn func(mlflow.Metric) error) error {
-	return notYet()
+// insertValues runs `head VALUES (?, ...), ... tail` for rows of ncols
+// values laid flat in args, in as few statements as the parameter limit
+// allows.
+func (s *Store) insertValues(ctx context.Context, q querier, head string, ncols int, args []any, tail string) (int64, error) {
+	perStmt := maxArgs / ncols
+	row := "(" + placeholders(ncols) + ")"
+	var total int64
+	for len(args) > 0 {
+		n := min(len(args)/ncols, perStmt)
+		var b strings.Builder
+		b.Grow(len(head) + len(tail) + n*(len(row)+2) + 8)
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(row)
+		}
+		b.WriteString(tail)
+		res, err := q.ExecContext(ctx, s.q(b.String()), args[:n*ncols]...)
+		if err != nil {
+			return total, err
+		}
+		k, _ := res.RowsAffected()
+		total += k
+		args = args[n*ncols:]
+	}
+	return total, nil
 }
 
-// MetricHistoryBulkInterval is not written yet.
-func (s *Store) MetricHistoryBulkInterval(ctx context.Context, q store.BulkIntervalQuery) ([]mlflow.Metric, error) {
-	return nil, notYet()
+// upsertTags sets run tags; a mlflow.runName tag also renames the run.
+func (s *Store) upsertTags(ctx context.Context, tx *sql.Tx, runID string, tags []mlflow.Tag) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	tags = dedupeTags(tags)
+	args := make([]any, 0, 3*len(tags))
+	for _, t := range tags {
+		args = append(args, t.Key, t.Value, runID)
+		if t.Key == mlflow.TagRunName {
+			if _, err := tx.ExecContext(ctx, s.q("UPDATE runs SET name = ? WHERE run_uuid = ?"), t.Value, runID); err != nil {
+				return fmt.Errorf("store: rename run: %w", err)
+			}
+		}
+	}
+	if _, err := s.insertValues(ctx, tx, `INSERT INTO tags ("key", value, run_uuid)`, 3, args,
+		` ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value`); err != nil {
+		return fmt.Errorf("store: set tags: %w", err)
+	}
+	return nil
 }
 
 var _ store.Tracking = (*Store)(nil)

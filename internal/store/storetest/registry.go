@@ -2,7 +2,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -42,13 +41,11 @@ func RunRegistry(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 	}
 }
 
-var ctx = context.Background()
-
 // cur is the running subtest: RunRegistry runs them one after the other,
-// and must and must2 fail it.
+// and regMust and regMust2 fail it.
 var cur *testing.T
 
-func must[T any](v T, err error) T {
+func regMust[T any](v T, err error) T {
 	cur.Helper()
 	if err != nil {
 		cur.Fatal(err)
@@ -56,7 +53,7 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func must2[A, B any](a A, b B, err error) (A, B) {
+func regMust2[A, B any](a A, b B, err error) (A, B) {
 	cur.Helper()
 	if err != nil {
 		cur.Fatal(err)
@@ -76,7 +73,7 @@ func wantCode(t *testing.T, err error, code mlflow.ErrorCode, msgPart string) {
 }
 
 func testRegisteredModelLifecycle(t *testing.T, s *sqlstore.Store) {
-	rm := must(s.CreateRegisteredModel(ctx, "m1", "first", []mlflow.Tag{{Key: "b", Value: "2"}, {Key: "a", Value: "1"}}))
+	rm := regMust(s.CreateRegisteredModel(ctx, "m1", "first", []mlflow.Tag{{Key: "b", Value: "2"}, {Key: "a", Value: "1"}}))
 	if rm.Name != "m1" || rm.Description != "first" || rm.CreationTimestamp == 0 || rm.LastUpdatedTimestamp != rm.CreationTimestamp {
 		t.Fatalf("created %+v", rm)
 	}
@@ -88,7 +85,7 @@ func testRegisteredModelLifecycle(t *testing.T, s *sqlstore.Store) {
 	_, err = s.GetRegisteredModel(ctx, "nope")
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "Registered Model with name=nope not found")
 
-	rm = must(s.UpdateRegisteredModel(ctx, "m1", "second"))
+	rm = regMust(s.UpdateRegisteredModel(ctx, "m1", "second"))
 	if rm.Description != "second" {
 		t.Fatalf("update: %+v", rm)
 	}
@@ -102,7 +99,7 @@ func testRegisteredModelLifecycle(t *testing.T, s *sqlstore.Store) {
 		t.Fatalf("deleting a missing tag: %v", err)
 	}
 	wantCode(t, s.SetRegisteredModelTag(ctx, "nope", mlflow.Tag{Key: "a"}), mlflow.ResourceDoesNotExist, "nope")
-	rm = must(s.GetRegisteredModel(ctx, "m1"))
+	rm = regMust(s.GetRegisteredModel(ctx, "m1"))
 	if len(rm.Tags) != 1 || rm.Tags[0] != (mlflow.Tag{Key: "a", Value: "changed"}) {
 		t.Fatalf("tags %+v", rm.Tags)
 	}
@@ -111,35 +108,35 @@ func testRegisteredModelLifecycle(t *testing.T, s *sqlstore.Store) {
 	}
 	wantCode(t, s.DeleteRegisteredModel(ctx, "m1"), mlflow.ResourceDoesNotExist, "m1")
 	// The name is free again, and numbering starts over.
-	must(s.CreateRegisteredModel(ctx, "m1", "", nil))
-	mv := must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "m1", Source: "s3://b/x"}))
+	regMust(s.CreateRegisteredModel(ctx, "m1", "", nil))
+	mv := regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "m1", Source: "s3://b/x"}))
 	if mv.Version != "1" {
 		t.Fatalf("version after re-create: %s", mv.Version)
 	}
 }
 
 func testModelVersions(t *testing.T, s *sqlstore.Store) {
-	must(s.CreateRegisteredModel(ctx, "mv", "", nil))
+	regMust(s.CreateRegisteredModel(ctx, "mv", "", nil))
 	_, err := s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "none", Source: "s3://b/x"})
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "Registered Model with name=none not found")
-	mv := must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "mv", Source: "s3://b/1", RunID: "r1", Description: "d",
+	mv := regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "mv", Source: "s3://b/1", RunID: "r1", Description: "d",
 		Tags: []mlflow.Tag{{Key: "k", Value: "v"}}}))
 	want := mlflow.ModelVersion{Name: "mv", Version: "1", CurrentStage: "None", Description: "d", RunID: "r1", Source: "s3://b/1",
 		Status: "READY", Tags: []mlflow.Tag{{Key: "k", Value: "v"}}, CreationTimestamp: mv.CreationTimestamp, LastUpdatedTimestamp: mv.CreationTimestamp}
 	if fmt.Sprint(*mv) != fmt.Sprint(want) {
 		t.Fatalf("created\n got %+v\nwant %+v", *mv, want)
 	}
-	mv2 := must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "mv", Source: "s3://b/2"}))
+	mv2 := regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "mv", Source: "s3://b/2"}))
 	if mv2.Version != "2" {
 		t.Fatalf("second version %s", mv2.Version)
 	}
-	got := must(s.GetModelVersion(ctx, "mv", 1))
+	got := regMust(s.GetModelVersion(ctx, "mv", 1))
 	if got.Description != "d" || len(got.Tags) != 1 {
 		t.Fatalf("get %+v", got)
 	}
 	_, err = s.GetModelVersion(ctx, "mv", 9)
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "Model Version (name=mv, version=9) not found")
-	got = must(s.UpdateModelVersion(ctx, "mv", 1, "new"))
+	got = regMust(s.UpdateModelVersion(ctx, "mv", 1, "new"))
 	if got.Description != "new" || got.LastUpdatedTimestamp < got.CreationTimestamp {
 		t.Fatalf("update %+v", got)
 	}
@@ -153,34 +150,34 @@ func testModelVersions(t *testing.T, s *sqlstore.Store) {
 		t.Fatal(err)
 	}
 	wantCode(t, s.SetModelVersionTag(ctx, "mv", 7, mlflow.Tag{Key: "x"}), mlflow.ResourceDoesNotExist, "version=7")
-	if got := must(s.GetModelVersion(ctx, "mv", 1)); len(got.Tags) != 0 {
+	if got := regMust(s.GetModelVersion(ctx, "mv", 1)); len(got.Tags) != 0 {
 		t.Fatalf("tags after delete %+v", got.Tags)
 	}
-	rm := must(s.GetRegisteredModel(ctx, "mv"))
+	rm := regMust(s.GetRegisteredModel(ctx, "mv"))
 	if len(rm.LatestVersions) != 1 || rm.LatestVersions[0].Version != "2" || rm.LastUpdatedTimestamp < mv2.CreationTimestamp {
 		t.Fatalf("latest versions %+v", rm)
 	}
-	uri := must(s.GetModelVersionDownloadURI(ctx, "mv", 2))
+	uri := regMust(s.GetModelVersionDownloadURI(ctx, "mv", 2))
 	if uri != "s3://b/2" {
 		t.Fatalf("download uri %s", uri)
 	}
 }
 
 func testTransitionStage(t *testing.T, s *sqlstore.Store) {
-	must(s.CreateRegisteredModel(ctx, "ts", "", nil))
+	regMust(s.CreateRegisteredModel(ctx, "ts", "", nil))
 	for i := 0; i < 4; i++ {
-		must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "ts", Source: fmt.Sprintf("s3://b/%d", i)}))
+		regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "ts", Source: fmt.Sprintf("s3://b/%d", i)}))
 	}
-	must(s.TransitionModelVersionStage(ctx, "ts", 1, mlflow.StageProduction, false))
-	must(s.TransitionModelVersionStage(ctx, "ts", 2, mlflow.StageProduction, false))
-	must(s.TransitionModelVersionStage(ctx, "ts", 3, mlflow.StageStaging, false))
-	mv := must(s.TransitionModelVersionStage(ctx, "ts", 4, mlflow.StageProduction, true))
+	regMust(s.TransitionModelVersionStage(ctx, "ts", 1, mlflow.StageProduction, false))
+	regMust(s.TransitionModelVersionStage(ctx, "ts", 2, mlflow.StageProduction, false))
+	regMust(s.TransitionModelVersionStage(ctx, "ts", 3, mlflow.StageStaging, false))
+	mv := regMust(s.TransitionModelVersionStage(ctx, "ts", 4, mlflow.StageProduction, true))
 	if mv.CurrentStage != "Production" {
 		t.Fatalf("stage %s", mv.CurrentStage)
 	}
 	stages := map[string]string{}
 	for v := int64(1); v <= 4; v++ {
-		stages[fmt.Sprint(v)] = must(s.GetModelVersion(ctx, "ts", v)).CurrentStage
+		stages[fmt.Sprint(v)] = regMust(s.GetModelVersion(ctx, "ts", v)).CurrentStage
 	}
 	if fmt.Sprint(stages) != "map[1:Archived 2:Archived 3:Staging 4:Production]" {
 		t.Fatalf("stages after archive: %v", stages)
@@ -190,7 +187,7 @@ func testTransitionStage(t *testing.T, s *sqlstore.Store) {
 	_, err = s.TransitionModelVersionStage(ctx, "ts", 9, mlflow.StageStaging, false)
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "version=9")
 
-	latest := must(s.GetLatestVersions(ctx, "ts", nil))
+	latest := regMust(s.GetLatestVersions(ctx, "ts", nil))
 	var got []string
 	for _, mv := range latest {
 		got = append(got, mv.CurrentStage+":"+mv.Version)
@@ -199,11 +196,11 @@ func testTransitionStage(t *testing.T, s *sqlstore.Store) {
 	if strings.Join(got, ",") != "Archived:2,Staging:3,Production:4" {
 		t.Fatalf("latest %v", got)
 	}
-	latest = must(s.GetLatestVersions(ctx, "ts", []string{"Staging"}))
+	latest = regMust(s.GetLatestVersions(ctx, "ts", []string{"Staging"}))
 	if len(latest) != 1 || latest[0].Version != "3" {
 		t.Fatalf("latest staging %+v", latest)
 	}
-	if latest := must(s.GetLatestVersions(ctx, "ts", []string{"None"})); len(latest) != 0 {
+	if latest := regMust(s.GetLatestVersions(ctx, "ts", []string{"None"})); len(latest) != 0 {
 		t.Fatalf("latest None %+v", latest)
 	}
 	_, err = s.GetLatestVersions(ctx, "nope", nil)
@@ -211,9 +208,9 @@ func testTransitionStage(t *testing.T, s *sqlstore.Store) {
 }
 
 func testAliases(t *testing.T, s *sqlstore.Store) {
-	must(s.CreateRegisteredModel(ctx, "al", "", nil))
+	regMust(s.CreateRegisteredModel(ctx, "al", "", nil))
 	for i := 0; i < 2; i++ {
-		must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "al", Source: "s3://b/x"}))
+		regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "al", Source: "s3://b/x"}))
 	}
 	if err := s.SetRegisteredModelAlias(ctx, "al", "champion", 1); err != nil {
 		t.Fatal(err)
@@ -226,11 +223,11 @@ func testAliases(t *testing.T, s *sqlstore.Store) {
 	}
 	wantCode(t, s.SetRegisteredModelAlias(ctx, "al", "x", 9), mlflow.ResourceDoesNotExist, "Model Version (name=al, version=9) not found")
 	wantCode(t, s.SetRegisteredModelAlias(ctx, "nope", "x", 1), mlflow.ResourceDoesNotExist, "Model Version (name=nope, version=1) not found")
-	mv := must(s.GetModelVersionByAlias(ctx, "al", "champion"))
+	mv := regMust(s.GetModelVersionByAlias(ctx, "al", "champion"))
 	if mv.Version != "2" || fmt.Sprint(mv.Aliases) != "[champion]" {
 		t.Fatalf("by alias %+v", mv)
 	}
-	mv = must(s.GetModelVersionByAlias(ctx, "al", "LATEST"))
+	mv = regMust(s.GetModelVersionByAlias(ctx, "al", "LATEST"))
 	if mv.Version != "2" {
 		t.Fatalf("latest %+v", mv)
 	}
@@ -238,7 +235,7 @@ func testAliases(t *testing.T, s *sqlstore.Store) {
 	wantCode(t, err, mlflow.InvalidParameterValue, "Registered model alias nope not found.")
 	_, err = s.GetModelVersionByAlias(ctx, "nope", "x")
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "Registered Model with name=nope not found")
-	rm := must(s.GetRegisteredModel(ctx, "al"))
+	rm := regMust(s.GetRegisteredModel(ctx, "al"))
 	if fmt.Sprint(rm.Aliases) != "[{champion 2} {old 1}]" {
 		t.Fatalf("aliases %+v", rm.Aliases)
 	}
@@ -248,7 +245,7 @@ func testAliases(t *testing.T, s *sqlstore.Store) {
 	if err := s.DeleteRegisteredModelAlias(ctx, "al", "old"); err != nil {
 		t.Fatalf("deleting a missing alias: %v", err)
 	}
-	if mv := must(s.GetModelVersion(ctx, "al", 1)); len(mv.Aliases) != 0 {
+	if mv := regMust(s.GetModelVersion(ctx, "al", 1)); len(mv.Aliases) != 0 {
 		t.Fatalf("aliases of v1 %+v", mv.Aliases)
 	}
 	// Deleting a version removes the aliases pointing at it.
@@ -260,9 +257,9 @@ func testAliases(t *testing.T, s *sqlstore.Store) {
 }
 
 func testDeleteVersionKeepsNumbers(t *testing.T, s *sqlstore.Store) {
-	must(s.CreateRegisteredModel(ctx, "dv", "", nil))
+	regMust(s.CreateRegisteredModel(ctx, "dv", "", nil))
 	for i := 0; i < 3; i++ {
-		must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "dv", Source: "s3://b/x"}))
+		regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "dv", Source: "s3://b/x"}))
 	}
 	if err := s.DeleteModelVersion(ctx, "dv", 3); err != nil {
 		t.Fatal(err)
@@ -270,20 +267,20 @@ func testDeleteVersionKeepsNumbers(t *testing.T, s *sqlstore.Store) {
 	wantCode(t, s.DeleteModelVersion(ctx, "dv", 3), mlflow.ResourceDoesNotExist, "Model Version (name=dv, version=3) not found")
 	_, err := s.GetModelVersion(ctx, "dv", 3)
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "version=3")
-	mv := must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "dv", Source: "s3://b/x"}))
+	mv := regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "dv", Source: "s3://b/x"}))
 	if mv.Version != "4" {
 		t.Fatalf("version after delete: %s (numbers must not be reused)", mv.Version)
 	}
-	mvs, _ := must2(s.SearchModelVersions(ctx, store.RegistryQuery{Page: store.Page{MaxResults: 100}}))
+	mvs, _ := regMust2(s.SearchModelVersions(ctx, store.RegistryQuery{Page: store.Page{MaxResults: 100}}))
 	if len(mvs) != 3 {
 		t.Fatalf("search sees %d versions, want 3 (deleted hidden)", len(mvs))
 	}
 }
 
 func testRenameCarriesVersions(t *testing.T, s *sqlstore.Store) {
-	must(s.CreateRegisteredModel(ctx, "old", "", []mlflow.Tag{{Key: "t", Value: "v"}}))
-	must(s.CreateRegisteredModel(ctx, "taken", "", nil))
-	must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "old", Source: "s3://b/x", Tags: []mlflow.Tag{{Key: "vt", Value: "1"}}}))
+	regMust(s.CreateRegisteredModel(ctx, "old", "", []mlflow.Tag{{Key: "t", Value: "v"}}))
+	regMust(s.CreateRegisteredModel(ctx, "taken", "", nil))
+	regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "old", Source: "s3://b/x", Tags: []mlflow.Tag{{Key: "vt", Value: "1"}}}))
 	if err := s.SetRegisteredModelAlias(ctx, "old", "prod", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -291,11 +288,11 @@ func testRenameCarriesVersions(t *testing.T, s *sqlstore.Store) {
 	wantCode(t, err, mlflow.ResourceAlreadyExists, "Registered Model (name=taken) already exists.")
 	_, err = s.RenameRegisteredModel(ctx, "nope", "x")
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "nope")
-	rm := must(s.RenameRegisteredModel(ctx, "old", "new"))
+	rm := regMust(s.RenameRegisteredModel(ctx, "old", "new"))
 	if rm.Name != "new" || len(rm.Tags) != 1 || len(rm.Aliases) != 1 || len(rm.LatestVersions) != 1 || rm.LatestVersions[0].Name != "new" {
 		t.Fatalf("renamed %+v", rm)
 	}
-	mv := must(s.GetModelVersionByAlias(ctx, "new", "prod"))
+	mv := regMust(s.GetModelVersionByAlias(ctx, "new", "prod"))
 	if mv.Name != "new" || len(mv.Tags) != 1 || mv.LastUpdatedTimestamp != rm.LastUpdatedTimestamp {
 		t.Fatalf("version after rename %+v", mv)
 	}
@@ -306,7 +303,7 @@ func testRenameCarriesVersions(t *testing.T, s *sqlstore.Store) {
 	}
 }
 
-func names(rms []mlflow.RegisteredModel) string {
+func modelNames(rms []mlflow.RegisteredModel) string {
 	var n []string
 	for _, rm := range rms {
 		n = append(n, rm.Name)
@@ -316,10 +313,10 @@ func names(rms []mlflow.RegisteredModel) string {
 
 func testSearchRegisteredModels(t *testing.T, s *sqlstore.Store) {
 	for _, n := range []string{"beta", "alpha", "Gamma", "delta"} {
-		must(s.CreateRegisteredModel(ctx, n, "", []mlflow.Tag{{Key: "group", Value: n[:1]}}))
+		regMust(s.CreateRegisteredModel(ctx, n, "", []mlflow.Tag{{Key: "group", Value: n[:1]}}))
 		time.Sleep(2 * time.Millisecond) // distinct timestamps for the order test
 	}
-	must(s.CreateRegisteredModel(ctx, "a-prompt", "", []mlflow.Tag{{Key: mlflow.TagIsPrompt, Value: "true"}}))
+	regMust(s.CreateRegisteredModel(ctx, "a-prompt", "", []mlflow.Tag{{Key: mlflow.TagIsPrompt, Value: "true"}}))
 	cases := []struct {
 		filter  string
 		orderBy []string
@@ -347,31 +344,31 @@ func testSearchRegisteredModels(t *testing.T, s *sqlstore.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rms, _ := must2(s.SearchRegisteredModels(ctx, store.RegistryQuery{Filter: f, OrderBy: o, Page: store.Page{MaxResults: 100}}))
-		if got := names(rms); got != c.want {
+		rms, _ := regMust2(s.SearchRegisteredModels(ctx, store.RegistryQuery{Filter: f, OrderBy: o, Page: store.Page{MaxResults: 100}}))
+		if got := modelNames(rms); got != c.want {
 			t.Errorf("filter %q order %v: got %s, want %s", c.filter, c.orderBy, got, c.want)
 		}
 	}
 	// Pages of 3: a token only when more follow.
 	page := store.Page{MaxResults: 3}
-	rms, next := must2(s.SearchRegisteredModels(ctx, store.RegistryQuery{Page: page}))
-	if names(rms) != "Gamma,alpha,beta" || next == "" {
-		t.Fatalf("page 1: %s %q", names(rms), next)
+	rms, next := regMust2(s.SearchRegisteredModels(ctx, store.RegistryQuery{Page: page}))
+	if modelNames(rms) != "Gamma,alpha,beta" || next == "" {
+		t.Fatalf("page 1: %s %q", modelNames(rms), next)
 	}
-	page.Offset = must(search.DecodeOffsetToken(next))
-	rms, next = must2(s.SearchRegisteredModels(ctx, store.RegistryQuery{Page: page}))
-	if names(rms) != "delta" || next != "" {
-		t.Fatalf("page 2: %s %q", names(rms), next)
+	page.Offset = regMust(search.DecodeOffsetToken(next))
+	rms, next = regMust2(s.SearchRegisteredModels(ctx, store.RegistryQuery{Page: page}))
+	if modelNames(rms) != "delta" || next != "" {
+		t.Fatalf("page 2: %s %q", modelNames(rms), next)
 	}
 }
 
 func testSearchModelVersions(t *testing.T, s *sqlstore.Store) {
-	must(s.CreateRegisteredModel(ctx, "sa", "", nil))
-	must(s.CreateRegisteredModel(ctx, "sb", "", nil))
+	regMust(s.CreateRegisteredModel(ctx, "sa", "", nil))
+	regMust(s.CreateRegisteredModel(ctx, "sb", "", nil))
 	for i := 0; i < 3; i++ {
-		must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "sa", Source: fmt.Sprintf("s3://b/a%d", i), RunID: fmt.Sprintf("run%d", i%2)}))
+		regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "sa", Source: fmt.Sprintf("s3://b/a%d", i), RunID: fmt.Sprintf("run%d", i%2)}))
 	}
-	must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "sb", Source: "gs://other/x", RunID: "run0"}))
+	regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "sb", Source: "gs://other/x", RunID: "run0"}))
 	if err := s.SetModelVersionTag(ctx, "sa", 2, mlflow.Tag{Key: "ok", Value: "yes"}); err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +401,7 @@ func testSearchModelVersions(t *testing.T, s *sqlstore.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mvs, _ := must2(s.SearchModelVersions(ctx, store.RegistryQuery{Filter: f, OrderBy: o, Page: store.Page{MaxResults: 100}}))
+		mvs, _ := regMust2(s.SearchModelVersions(ctx, store.RegistryQuery{Filter: f, OrderBy: o, Page: store.Page{MaxResults: 100}}))
 		// The default order sorts by last update, which can tie within a
 		// millisecond; ties fall back to version DESC, so it is stable.
 		if got := key(mvs); got != c.want {
@@ -414,10 +411,10 @@ func testSearchModelVersions(t *testing.T, s *sqlstore.Store) {
 }
 
 func testLoggedModels(t *testing.T, s *sqlstore.Store) {
-	exp := must(s.CreateExperiment(ctx, "lm-exp", "", nil))
+	exp := regMust(s.CreateExperiment(ctx, "lm-exp", "", nil))
 	_, err := s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: "987654"})
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "No Experiment with id=987654 exists")
-	m := must(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "net", ModelType: "clf", SourceRunID: "run1",
+	m := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "net", ModelType: "clf", SourceRunID: "run1",
 		Params: []mlflow.Tag{{Key: "lr", Value: "0.1"}, {Key: "bad!", Value: "1"}}, Tags: []mlflow.Tag{{Key: "t", Value: "v"}}}))
 	i := m.Info
 	if !strings.HasPrefix(i.ModelID, "m-") || len(i.ModelID) != 34 || i.Name != "net" || i.Status != mlflow.LoggedModelPending ||
@@ -427,7 +424,7 @@ func testLoggedModels(t *testing.T, s *sqlstore.Store) {
 	if fmt.Sprint(m.Data.Params) != "[{bad! 1} {lr 0.1}]" || fmt.Sprint(i.Tags) != "[{t v}]" {
 		t.Fatalf("params/tags %+v %+v", m.Data.Params, i.Tags)
 	}
-	anon := must(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp}))
+	anon := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp}))
 	if anon.Info.Name == "" || strings.Count(anon.Info.Name, "-") != 2 {
 		t.Fatalf("generated name %q", anon.Info.Name)
 	}
@@ -442,7 +439,7 @@ func testLoggedModels(t *testing.T, s *sqlstore.Store) {
 		t.Fatal(err)
 	}
 	wantCode(t, s.DeleteLoggedModelTag(ctx, i.ModelID, "u"), mlflow.ResourceDoesNotExist, "No tag with key 'u' found for model with ID '"+i.ModelID+"'.")
-	m = must(s.FinalizeLoggedModel(ctx, i.ModelID, mlflow.LoggedModelReady))
+	m = regMust(s.FinalizeLoggedModel(ctx, i.ModelID, mlflow.LoggedModelReady))
 	if m.Info.Status != mlflow.LoggedModelReady || fmt.Sprint(m.Info.Tags) != "[{t w}]" || len(m.Data.Params) != 3 || m.Info.LastUpdatedTimestampMs < m.Info.CreationTimestampMs {
 		t.Fatalf("finalized %+v", m)
 	}
@@ -465,16 +462,16 @@ func testLoggedModels(t *testing.T, s *sqlstore.Store) {
 }
 
 func testSearchLoggedModels(t *testing.T, s *sqlstore.Store) {
-	exp := must(s.CreateExperiment(ctx, "lms", "", nil))
-	other := must(s.CreateExperiment(ctx, "lms-other", "", nil))
+	exp := regMust(s.CreateExperiment(ctx, "lms", "", nil))
+	other := regMust(s.CreateExperiment(ctx, "lms-other", "", nil))
 	var ids []string
 	for i, n := range []string{"a", "b", "c"} {
-		m := must(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: n,
+		m := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: n,
 			Params: []mlflow.Tag{{Key: "p", Value: fmt.Sprint(i)}}, Tags: []mlflow.Tag{{Key: "even", Value: fmt.Sprint(i%2 == 0)}}}))
 		ids = append(ids, m.Info.ModelID)
 	}
-	must(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: other, Name: "elsewhere"}))
-	must(s.FinalizeLoggedModel(ctx, ids[1], mlflow.LoggedModelReady))
+	regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: other, Name: "elsewhere"}))
+	regMust(s.FinalizeLoggedModel(ctx, ids[1], mlflow.LoggedModelReady))
 	run := func(filter string, order []store.LoggedModelOrder, page store.Page) ([]string, bool) {
 		t.Helper()
 		f, err := search.ParseLoggedModelFilter(filter)
@@ -538,16 +535,16 @@ func testSearchLoggedModels(t *testing.T, s *sqlstore.Store) {
 }
 
 func testVersionSources(t *testing.T, s *sqlstore.Store) {
-	exp := must(s.CreateExperiment(ctx, "src", "", nil))
-	m := must(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "net", SourceRunID: "0123456789abcdef0123456789abcdef"}))
-	must(s.CreateRegisteredModel(ctx, "src", "", nil))
+	exp := regMust(s.CreateExperiment(ctx, "src", "", nil))
+	m := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "net", SourceRunID: "0123456789abcdef0123456789abcdef"}))
+	regMust(s.CreateRegisteredModel(ctx, "src", "", nil))
 	// models:/<model_id> resolves to the logged model's artifacts, and the
 	// run comes from the logged model when not given.
-	mv := must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "src", Source: "models:/" + m.Info.ModelID, ModelID: m.Info.ModelID}))
+	mv := regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "src", Source: "models:/" + m.Info.ModelID, ModelID: m.Info.ModelID}))
 	if mv.Source != "models:/"+m.Info.ModelID || mv.RunID != "0123456789abcdef0123456789abcdef" {
 		t.Fatalf("version from logged model %+v", mv)
 	}
-	if uri := must(s.GetModelVersionDownloadURI(ctx, "src", 1)); uri != m.Info.ArtifactURI {
+	if uri := regMust(s.GetModelVersionDownloadURI(ctx, "src", 1)); uri != m.Info.ArtifactURI {
 		t.Fatalf("download uri %s, want %s", uri, m.Info.ArtifactURI)
 	}
 	// models:/<name>/<version> and models:/<name>@<alias> resolve through the registry.
@@ -555,19 +552,19 @@ func testVersionSources(t *testing.T, s *sqlstore.Store) {
 		t.Fatal(err)
 	}
 	for i, src := range []string{"models:/src/1", "models:/src@best", "models:/src/latest"} {
-		mv := must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "src", Source: src}))
+		mv := regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "src", Source: src}))
 		if mv.Version != fmt.Sprint(i+2) {
 			t.Fatalf("%s: version %s", src, mv.Version)
 		}
-		if uri := must(s.GetModelVersionDownloadURI(ctx, "src", int64(i+2))); uri != m.Info.ArtifactURI {
+		if uri := regMust(s.GetModelVersionDownloadURI(ctx, "src", int64(i+2))); uri != m.Info.ArtifactURI {
 			t.Fatalf("%s: download uri %s", src, uri)
 		}
 	}
 	_, err := s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "src", Source: "models:/m-00000000000000000000000000000000"})
 	wantCode(t, err, mlflow.InvalidParameterValue, "Unable to fetch model from model URI source artifact location")
 	// runs:/ of an unknown run is kept as given.
-	mv = must(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "src", Source: "runs:/ffffffffffffffffffffffffffffffff/model", RunID: "ffffffffffffffffffffffffffffffff"}))
-	if uri := must(s.GetModelVersionDownloadURI(ctx, "src", mustInt(mv.Version))); uri != "runs:/ffffffffffffffffffffffffffffffff/model" {
+	mv = regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "src", Source: "runs:/ffffffffffffffffffffffffffffffff/model", RunID: "ffffffffffffffffffffffffffffffff"}))
+	if uri := regMust(s.GetModelVersionDownloadURI(ctx, "src", mustInt(mv.Version))); uri != "runs:/ffffffffffffffffffffffffffffffff/model" {
 		t.Fatalf("runs uri %s", uri)
 	}
 }

@@ -1,0 +1,82 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"github.com/mltrack/mltrack/internal/mlflow"
+	"github.com/mltrack/mltrack/internal/store"
+)
+
+func post(b *testing.B, c *http.Client, url string, body any) {
+	buf, _ := json.Marshal(body)
+	resp, err := c.Post(url, "application/json", bytes.NewReader(buf))
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// BenchmarkLogMetricHTTP is runs/log-metric over HTTP from 4 concurrent clients.
+func BenchmarkLogMetricHTTP(b *testing.B) {
+	srv, s := newServer(b)
+	r, err := s.CreateRun(context.Background(), store.CreateRun{ExperimentID: "0", RunName: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := srv.URL + "/api/2.0/mlflow/runs/log-metric"
+	var step atomic.Int64
+	b.SetParallelism(2) // 2 x GOMAXPROCS(2) = 4 clients
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+		for pb.Next() {
+			n := step.Add(1)
+			post(b, c, url, map[string]any{"run_id": r.Info.RunID, "key": "loss", "value": 0.5, "timestamp": n, "step": n})
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
+// BenchmarkGetHistoryHTTP reads a 100,000-point metric over HTTP.
+func BenchmarkGetHistoryHTTP(b *testing.B) {
+	srv, s := newServer(b)
+	ctx := context.Background()
+	r, err := s.CreateRun(ctx, store.CreateRun{ExperimentID: "0", RunName: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]mlflow.Metric, 1000)
+	for i := 0; i < 100; i++ {
+		for j := range batch {
+			n := int64(i*1000 + j)
+			batch[j] = mlflow.Metric{Key: "loss", Value: mlflow.Float(float64(n) / 7), Timestamp: 1700000000000 + n, Step: n}
+		}
+		if err := s.LogBatch(ctx, r.Info.RunID, batch, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	url := fmt.Sprintf("%s/api/2.0/mlflow/metrics/get-history?run_id=%s&metric_key=loss", srv.URL, r.Info.RunID)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := http.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || n < 100000*40 {
+			b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+		}
+	}
+}

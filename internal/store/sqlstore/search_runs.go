@@ -1,0 +1,203 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mltrack/mltrack/internal/mlflow"
+	"github.com/mltrack/mltrack/internal/search"
+	"github.com/mltrack/mltrack/internal/store"
+)
+
+// SearchRuns answers one page of runs/search: one statement selects the
+// page's run ids (filter, order and paging all in SQL), then loadRuns reads
+// those runs with a constant number of queries.
+func (s *Store) SearchRuns(ctx context.Context, q store.RunQuery) ([]mlflow.Run, string, error) {
+	query, args, err := s.compileRunSearch(q)
+	if err != nil {
+		return nil, "", err
+	}
+	if query == "" {
+		return nil, "", nil
+	}
+	var ids []string
+	if err := s.each(ctx, s.reader(), query, args, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, "", fmt.Errorf("store: search runs: %w", err)
+	}
+	runs, err := s.loadRuns(ctx, ids, false)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	// As MLflow: a full page has a next token, even when nothing follows.
+	if q.Page.MaxResults > 0 && len(ids) == q.Page.MaxResults {
+		next = search.EncodeOffsetToken(q.Page.Offset + len(ids))
+	}
+	return runs, next, nil
+}
+
+// compileRunSearch builds the one statement that selects a page of run ids.
+// It returns "" when nothing can match (no experiment ids).
+func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
+	if len(q.ExperimentIDs) == 0 {
+		return "", nil, nil
+	}
+	var (
+		joins, where, order []string
+		joinArgs, whereArgs []any
+	)
+	exps := make([]any, len(q.ExperimentIDs))
+	for i, id := range q.ExperimentIDs {
+		n, err := mlflow.ParseExperimentID(id)
+		if err != nil {
+			return "", nil, err
+		}
+		exps[i] = n
+	}
+	where = append(where, "r.experiment_id IN ("+placeholders(len(exps))+")")
+	whereArgs = append(whereArgs, exps...)
+	switch q.ViewType {
+	case store.DeletedOnly:
+		where = append(where, "r.lifecycle_stage = 'deleted'")
+	case store.All:
+	default:
+		where = append(where, "r.lifecycle_stage = 'active'")
+	}
+	for _, c := range q.Filter {
+		clause, args, err := s.runClause(c)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, clause)
+		whereArgs = append(whereArgs, args...)
+	}
+
+	orderedByStart := false
+	for i, k := range q.OrderBy {
+		dir := " ASC"
+		if k.Desc {
+			dir = " DESC"
+		}
+		alias := "o" + strconv.Itoa(i)
+		switch k.Entity {
+		case "attribute":
+			col, ok := runAttributeColumn(k.Key)
+			if !ok {
+				return "", nil, mlflow.InvalidParam("Invalid attribute key '%s' specified.", k.Key)
+			}
+			if col == "start_time" {
+				orderedByStart = true
+			}
+			order = append(order, "CASE WHEN r."+col+" IS NULL THEN 1 ELSE 0 END", "r."+col+dir)
+		case "metric":
+			// Runs without the metric sort last, NaN just before them, in
+			// both directions (MLflow's _get_orderby_clauses).
+			joins = append(joins, `LEFT JOIN latest_metrics `+alias+` ON `+alias+`.run_uuid = r.run_uuid AND `+alias+`."key" = ?`)
+			joinArgs = append(joinArgs, k.Key)
+			order = append(order, "CASE WHEN "+alias+".is_nan = true THEN 1 WHEN "+alias+".value IS NULL THEN 2 ELSE 0 END", alias+".value"+dir)
+		case "param", "tag":
+			table := "params"
+			if k.Entity == "tag" {
+				table = "tags"
+			}
+			joins = append(joins, `LEFT JOIN `+table+` `+alias+` ON `+alias+`.run_uuid = r.run_uuid AND `+alias+`."key" = ?`)
+			joinArgs = append(joinArgs, k.Key)
+			order = append(order, "CASE WHEN "+alias+".value IS NULL THEN 1 ELSE 0 END", alias+".value"+dir)
+		default:
+			return "", nil, mlflow.InvalidParam("Invalid order_by entity type '%s'", k.Entity)
+		}
+	}
+	if !orderedByStart {
+		order = append(order, "r.start_time DESC")
+	}
+	order = append(order, "r.run_uuid ASC")
+
+	var b strings.Builder
+	b.WriteString("SELECT r.run_uuid FROM runs r")
+	for _, j := range joins {
+		b.WriteString(" ")
+		b.WriteString(j)
+	}
+	b.WriteString(" WHERE ")
+	b.WriteString(strings.Join(where, " AND "))
+	b.WriteString(" ORDER BY ")
+	b.WriteString(strings.Join(order, ", "))
+	b.WriteString(" LIMIT ? OFFSET ?")
+	args := append(joinArgs, whereArgs...)
+	// MLflow accepts a negative offset from a hand-made token and reads from
+	// the start (SQLite's OFFSET semantics); PostgreSQL refuses one.
+	args = append(args, q.Page.MaxResults, max(q.Page.Offset, 0))
+	return b.String(), args, nil
+}
+
+// runAttributeColumn maps a canonical run attribute to its runs column.
+func runAttributeColumn(key string) (string, bool) {
+	switch key {
+	case "run_id":
+		return "run_uuid", true
+	case "run_name":
+		return "name", true
+	case "status", "user_id", "start_time", "end_time", "artifact_uri", "lifecycle_stage":
+		return key, true
+	}
+	return "", false
+}
+
+// runClause compiles one comparison of a run filter.
+func (s *Store) runClause(c search.Comparison) (string, []any, error) {
+	sub := func(from, cond string, col string) (string, []any, error) {
+		inner, args, err := s.compare(col, c)
+		if err != nil {
+			return "", nil, err
+		}
+		return "EXISTS (SELECT 1 FROM " + from + " WHERE " + cond + " AND " + inner + ")", args, nil
+	}
+	keyed := func(table string) (string, []any, error) {
+		clause, args, err := sub(table+" x", `x.run_uuid = r.run_uuid AND x."key" = ?`, "x.value")
+		if err != nil {
+			return "", nil, err
+		}
+		return clause, append([]any{c.Key}, args...), nil
+	}
+	switch c.Entity {
+	case "attribute":
+		col, ok := runAttributeColumn(c.Key)
+		if !ok {
+			return "", nil, mlflow.InvalidParam("Invalid attribute key '%s' specified.", c.Key)
+		}
+		return s.compare("r."+col, c)
+	case "metric":
+		return keyed("latest_metrics")
+	case "param":
+		return keyed("params")
+	case "tag":
+		return keyed("tags")
+	case "dataset":
+		const datasetInput = "inputs i JOIN datasets d ON d.dataset_uuid = i.source_id"
+		const forRun = "i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND i.destination_id = r.run_uuid"
+		switch c.Key {
+		case "name":
+			return sub(datasetInput, forRun, "d.name")
+		case "digest":
+			return sub(datasetInput, forRun, "d.digest")
+		case "context":
+			clause, args, err := sub("inputs i JOIN input_tags t ON t.input_uuid = i.input_uuid", forRun+" AND t.name = ?", "t.value")
+			if err != nil {
+				return "", nil, err
+			}
+			return clause, append([]any{mlflow.DatasetContextTag}, args...), nil
+		}
+		return "", nil, mlflow.InvalidParam("Invalid dataset key '%s' specified.", c.Key)
+	}
+	return "", nil, mlflow.InvalidParam("Invalid entity type '%s'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset']", c.Entity)
+}
