@@ -227,26 +227,32 @@ func (a *API) searchExperiments(r *http.Request) (any, error) {
 	}{exps, next}, nil
 }
 
-// viewType reads a ViewType field given by name or number; unknown names
-// fall back to ACTIVE_ONLY.
+// viewType reads a ViewType field given by name or number.
 func viewType(p *params, name string) (store.ViewType, error) {
 	v, ok := p.raw(name)
 	if !ok {
 		return store.ActiveOnly, nil
 	}
-	var s string
+	vt, ok := parseViewType(v)
+	if !ok {
+		return 0, typeError(name, v)
+	}
+	return vt, nil
+}
+
+// parseViewType reads a ViewType given by name ("ACTIVE_ONLY") or number.
+func parseViewType(v json.RawMessage) (store.ViewType, bool) {
+	s := string(v)
 	if v[0] == '"' {
 		_ = json.Unmarshal(v, &s)
-	} else {
-		s = string(v)
 	}
 	switch s {
 	case "ACTIVE_ONLY", "1":
-		return store.ActiveOnly, nil
+		return store.ActiveOnly, true
 	case "DELETED_ONLY", "2":
-		return store.DeletedOnly, nil
+		return store.DeletedOnly, true
 	case "ALL", "3":
-		return store.All, nil
+		return store.All, true
 	}
-	return store.ActiveOnly, nil
+	return store.ActiveOnly, false
 }

@@ -28,6 +28,7 @@ func (a *API) runRoutes() []route {
 		{"POST", "runs/log-inputs", wrap(a.logInputs)},
 		{"POST", "runs/outputs", wrap(a.logOutputs)},
 		{"POST", "runs/search", wrap(a.searchRuns)},
+		{"POST", "runs/log-model", wrap(a.logModel)},
 	}
 }
 
@@ -216,6 +217,14 @@ func metricFields(fields map[string]json.RawMessage, prefix string) (mlflow.Metr
 	if step, ok := get("step"); ok {
 		if m.Step, err = stepValue(prefix+"step", step); err != nil {
 			return m, err
+		}
+	}
+	// MLflow 3 ties a metric to a logged model and a dataset.
+	for field, dst := range map[string]*string{"model_id": &m.ModelID, "dataset_name": &m.DatasetName, "dataset_digest": &m.DatasetDigest} {
+		if v, ok := get(field); ok {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return m, typeError(prefix+field, v)
+			}
 		}
 	}
 	name := "name"
@@ -471,27 +480,14 @@ func (a *API) logOutputs(r *http.Request) (any, error) {
 }
 
 // runViewType reads run_view_type; ok is false for a name MLflow does not
-// know (it then answers an empty result).
+// know (it then answers an empty result, where experiments/search answers
+// a 400).
 func runViewType(p *params) (store.ViewType, bool) {
 	v, present := p.raw("run_view_type")
 	if !present {
 		return store.ActiveOnly, true
 	}
-	var s string
-	if v[0] == '"' {
-		_ = json.Unmarshal(v, &s)
-	} else {
-		s = string(v)
-	}
-	switch s {
-	case "ACTIVE_ONLY", "1":
-		return store.ActiveOnly, true
-	case "DELETED_ONLY", "2":
-		return store.DeletedOnly, true
-	case "ALL", "3":
-		return store.All, true
-	}
-	return store.ActiveOnly, false
+	return parseViewType(v)
 }
 
 type searchRunsResponse struct {
@@ -552,4 +548,26 @@ func (a *API) searchRuns(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return searchRunsResponse{runs, next}, nil
+}
+
+// logModel is the legacy runs/log-model: the model's MLmodel description is
+// recorded in the run's mlflow.log-model.history tag.
+func (a *API) logModel(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := runID(p)
+	if err != nil {
+		return nil, err
+	}
+	modelJSON, err := p.requiredStr("model_json")
+	if err != nil {
+		return nil, err
+	}
+	var model map[string]json.RawMessage
+	if json.Unmarshal([]byte(modelJSON), &model) != nil {
+		return nil, mlflow.InvalidParam("Malformed model info. \n %s \n is not a valid JSON.", modelJSON)
+	}
+	return empty{}, a.Tracking.LogModelHistory(r.Context(), id, json.RawMessage(modelJSON))
 }

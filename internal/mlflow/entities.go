@@ -28,6 +28,9 @@ const (
 	TagGitCommit   = "mlflow.source.git.commit"
 	TagSourceName  = "mlflow.source.name"
 	TagSourceType  = "mlflow.source.type"
+	// TagLoggedModels is the JSON list of models logged by the legacy
+	// runs/log-model endpoint.
+	TagLoggedModels = "mlflow.log-model.history"
 )
 
 // DefaultExperimentID is the id of the experiment MLflow creates with the schema.

@@ -25,6 +25,8 @@ var apiCaseExclusions = map[string]string{
 	"runs.search.max-results-over-limit":              "max_results validation (handler)",
 	"runs.search.max-results-zero":                    "max_results validation (store)",
 	"runs.search.get-method":                          "405 from routing",
+	"logged-models.search.filter-param-and-tag":       "deliberate: mltrack accepts AND in logged-model filters (docs/compatibility.md)",
+	"logged-models.search.filter-name-and-tag":        "deliberate: mltrack accepts AND in logged-model filters (docs/compatibility.md)",
 	"logged-models.search.garbage-page-token":         "logged-model page tokens are not offset tokens (MLflow answers 500)",
 	"logged-models.search.page-2":                     "logged-model page tokens are not offset tokens",
 	"logged-models.search.no-experiment-ids":          "experiment_ids validation (handler)",

@@ -378,11 +378,13 @@ var loggedModelNumeric = set("creation_timestamp", "last_updated_timestamp")
 // ParseLoggedModelFilter parses a logged-models/search filter
 // (mlflow/utils/search_logged_model_utils.parse_filter_string).
 //
-// Quirks replicated from the recorded server: any white space at the top
-// level of the filter, so any `a AND b` and even a trailing space, is
-// rejected with "Expected a list of comparisons
-// separated by 'AND'"; operators are case-sensitive ("like" is rejected);
-// string values only lose single quotes ("x" keeps its double quotes).
+// The recorded MLflow 3.6 server rejected any white space at the top level
+// of the filter, so any `a AND b` (a bug of the old sqlparse it ran with;
+// MLflow documents AND here and accepts it with a current sqlparse).
+// mltrack accepts comparisons joined by AND, as documented
+// (docs/compatibility.md). Quirks kept: operators are case-sensitive
+// ("like" is rejected); string values only lose single quotes ("x" keeps
+// its double quotes).
 // Where MLflow answers 500 (unknown attribute, non-numeric value for a
 // numeric field, malformed list), this answers 400.
 func ParseLoggedModelFilter(filter string) ([]Comparison, error) {
@@ -394,18 +396,26 @@ func ParseLoggedModelFilter(filter string) ([]Comparison, error) {
 		return nil, invalid("Invalid filter string: %s. Expected a single SQL expression.", pyRepr(filter))
 	}
 	var out []Comparison
+	wantComp := true // comparisons and ANDs alternate
 	for _, it := range group(stmts[0]) {
-		if it.comp {
+		switch {
+		case !it.comp && it.tok.kind == kSpace:
+			continue
+		case it.comp && wantComp:
 			c, err := loggedModelComparison(it)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, c)
+			wantComp = false
+			continue
+		case !it.comp && !wantComp && it.tok.word() == "AND":
+			wantComp = true
 			continue
 		}
-		if it.tok.word() == "AND" {
-			continue
-		}
+		return nil, invalid("Invalid filter string: %s. Expected a list of comparisons separated by 'AND' (e.g. 'metrics.loss > 0.1 AND params.lr = 0.01').", pyRepr(filter))
+	}
+	if wantComp && len(out) > 0 { // a trailing AND
 		return nil, invalid("Invalid filter string: %s. Expected a list of comparisons separated by 'AND' (e.g. 'metrics.loss > 0.1 AND params.lr = 0.01').", pyRepr(filter))
 	}
 	return out, nil

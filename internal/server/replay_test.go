@@ -25,6 +25,30 @@ var deviations = map[string]int{
 	"experiments.update.rename-deleted": 400,
 	// MLflow: 500 HTML page for a JSON array body.
 	"body.json-array": 400,
+	// MLflow: no points and a page token without max_results; mltrack
+	// answers the whole history (clients other than the Python one rely on it).
+	"metrics.get-history.no-max-results":  200,
+	"metrics.get-history.legacy-run-uuid": 200,
+	// MLflow stores a bare NaN literal as 0 at timestamp 0; mltrack stores NaN.
+	"metrics.get-history.bare-nan-literal": 200,
+	"runs.get.after-runName-tag":           200,
+	"runs.get.after-writes":                200,
+	"runs.get.with-inputs-outputs":         200,
+	"runs.search.multiple-experiments":     200,
+	// MLflow keeps an alias pointing at a deleted version; mltrack removes
+	// the alias with the version.
+	"registered-models.get.after-version-delete": 200,
+	// MLflow: BAD_REQUEST with SQL text (no experiment id, a model output
+	// linked twice, a logged-model param changed); mltrack: a clear 400.
+	"runs.create.no-experiment-id":          400,
+	"runs.outputs.same-model-again":         400,
+	"logged-models.log-params.change-value": 400,
+	// MLflow 3.6 as recorded rejects AND in logged-model filters (an old
+	// sqlparse); mltrack accepts it, as MLflow documents.
+	"logged-models.search.filter-param-and-tag": 200,
+	"logged-models.search.filter-name-and-tag":  200,
+	// MLflow: 500 HTML page for a garbage page token.
+	"logged-models.search.garbage-page-token": 400,
 	// MLflow: 500 with the server's local path for a missing file or a
 	// directory; they do not exist as files.
 	"mlflow-artifacts.get.not-found": 404,
@@ -45,7 +69,10 @@ var messageDeviations = map[string]bool{
 	"runs.create.no-experiment-id":          true,
 	"runs.outputs.same-model-again":         true,
 	"logged-models.log-params.change-value": true,
-	"experiments.update.rename-deleted":     false,
+	"body.malformed-json":                   true,
+	"registered-models.rename.to-existing":  true,
+	// Python writes the float 1.0 as "1.0" when echoing the value.
+	"runs.log-batch.metrics-not-list": true,
 }
 
 func startServer(t *testing.T) string {
@@ -99,7 +126,7 @@ func TestReplayAPICases(t *testing.T) {
 			continue
 		}
 		var diffs []string
-		for _, d := range wire.Compare(&e, got, true) {
+		for _, d := range r.Compare(&e, got, true) {
 			if messageDeviations[c] && strings.HasPrefix(d, "message ") {
 				continue
 			}
@@ -124,7 +151,7 @@ func TestReplaySeedFlow(t *testing.T) {
 			t.Fatalf("seq %d: %v", e.Seq, err)
 		}
 		// System metrics are sampled by time: list lengths vary per replay.
-		if diffs := wire.Compare(&e, got, false); len(diffs) > 0 {
+		if diffs := r.Compare(&e, got, false); len(diffs) > 0 {
 			t.Errorf("seq %d %s %s:\n  %s", e.Seq, e.Method, e.Path, strings.Join(diffs, "\n  "))
 		}
 	}

@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
 	"github.com/mltrack/mltrack/internal/search"
@@ -105,6 +106,9 @@ type Tracking interface {
 	LogInputs(ctx context.Context, runID string, datasets []mlflow.DatasetInput, models []mlflow.ModelInput) error
 	LogOutputs(ctx context.Context, runID string, models []mlflow.ModelOutput) error
 	SearchRuns(ctx context.Context, q RunQuery) ([]mlflow.Run, string, error)
+	// LogModelHistory appends to the run's mlflow.log-model.history tag
+	// (the legacy runs/log-model endpoint).
+	LogModelHistory(ctx context.Context, runID string, model json.RawMessage) error
 
 	// MetricHistory calls fn for each point in (step, timestamp) order,
 	// streaming from the database. It returns RESOURCE_DOES_NOT_EXIST for an

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Exchange is one recorded request and its answer.
@@ -76,14 +77,18 @@ func decodeSpecial(raw json.RawMessage) (special, bool) {
 type Replayer struct {
 	BaseURL string
 	Client  *http.Client
-	ids     map[string]string // recorded id -> ours
+	// Pause is waited before each request, so that entities created one
+	// after the other get distinct millisecond timestamps, as they had in
+	// the recording (orderings by time then match).
+	Pause time.Duration
+	ids   map[string]string // recorded id -> ours
 }
 
 // NewReplayer replays against baseURL (http://host:port).
 func NewReplayer(baseURL string) *Replayer {
 	return &Replayer{BaseURL: baseURL, Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
-	}}, ids: map[string]string{}}
+	}}, Pause: 2 * time.Millisecond, ids: map[string]string{}}
 }
 
 func (r *Replayer) subst(s string) string {
@@ -102,6 +107,7 @@ type Result struct {
 
 // Send replays one exchange.
 func (r *Replayer) Send(e *Exchange) (*Result, error) {
+	time.Sleep(r.Pause)
 	path := e.Path
 	if e.RawPath != "" {
 		path = e.RawPath
@@ -185,10 +191,11 @@ func (r *Replayer) learnIDs(recorded json.RawMessage, ours []byte) {
 }
 
 // Compare lists the differences between a recorded answer and ours:
-// status, error code, and JSON shape (keys and value kinds, list lengths
-// when exactLengths). Non-JSON recorded answers (Werkzeug's HTML pages,
-// files) compare by status, and files by size.
-func Compare(e *Exchange, got *Result, exactLengths bool) []string {
+// status, error code and message (with the recording's ids replaced by
+// ours), and JSON shape (keys and value kinds, list lengths when
+// exactLengths). Non-JSON recorded answers (Werkzeug's HTML pages, files)
+// compare by status, and files by size.
+func (r *Replayer) Compare(e *Exchange, got *Result, exactLengths bool) []string {
 	var diffs []string
 	if got.Status != e.Status {
 		diffs = append(diffs, fmt.Sprintf("status %d, MLflow %d (body %.300s)", got.Status, e.Status, got.Body))
@@ -216,13 +223,13 @@ func Compare(e *Exchange, got *Result, exactLengths bool) []string {
 			hm, _ := have.(map[string]any)
 			if hm["error_code"] != code {
 				diffs = append(diffs, fmt.Sprintf("error_code %v, MLflow %v (%v)", hm["error_code"], code, hm["message"]))
-			} else if hm["message"] != wm["message"] {
-				diffs = append(diffs, fmt.Sprintf("message %q, MLflow %q", hm["message"], wm["message"]))
+			} else if msg, _ := wm["message"].(string); hm["message"] != r.subst(msg) {
+				diffs = append(diffs, fmt.Sprintf("message %q, MLflow %q", hm["message"], r.subst(msg)))
 			}
 			return diffs
 		}
 	}
-	shape("", want, have, exactLengths, &diffs)
+	r.shape("", want, have, exactLengths, &diffs)
 	return diffs
 }
 
@@ -244,7 +251,7 @@ func kind(v any) string {
 	return "?"
 }
 
-func shape(path string, want, have any, exactLengths bool, diffs *[]string) {
+func (r *Replayer) shape(path string, want, have any, exactLengths bool, diffs *[]string) {
 	if kind(want) != kind(have) {
 		*diffs = append(*diffs, fmt.Sprintf("%s: %s %v, MLflow %s %v", path, kind(have), have, kind(want), want))
 		return
@@ -271,19 +278,73 @@ func shape(path string, want, have any, exactLengths bool, diffs *[]string) {
 			case !wok:
 				*diffs = append(*diffs, fmt.Sprintf("%s.%s: extra field %.80v", path, k, hv))
 			default:
-				shape(path+"."+k, wv, hv, exactLengths, diffs)
+				r.shape(path+"."+k, wv, hv, exactLengths, diffs)
 			}
 		}
 	case []any:
-		h := have.([]any)
+		h := r.align(w, have.([]any))
 		if exactLengths && len(h) != len(w) {
 			*diffs = append(*diffs, fmt.Sprintf("%s: %d items, MLflow %d", path, len(h), len(w)))
 		}
 		for i := range min(len(w), len(h)) {
-			shape(fmt.Sprintf("%s[%d]", path, i), w[i], h[i], exactLengths, diffs)
+			r.shape(fmt.Sprintf("%s[%d]", path, i), w[i], h[i], exactLengths, diffs)
 			if !exactLengths {
 				break
 			}
 		}
 	}
+}
+
+// identity names a listed entity (a run, experiment, model or version) so
+// that lists whose order depends on generated ids (runs with equal start
+// times are ordered by their random ids) can be compared element by element.
+func identity(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	if info, ok := m["info"].(map[string]any); ok {
+		for _, k := range []string{"run_id", "model_id"} {
+			if id, ok := info[k].(string); ok {
+				return id
+			}
+		}
+	}
+	if id, ok := m["experiment_id"].(string); ok {
+		if name, ok := m["name"].(string); ok {
+			return id + "/" + name
+		}
+	}
+	if name, ok := m["name"].(string); ok {
+		if version, ok := m["version"].(string); ok {
+			return name + "/" + version
+		}
+	}
+	return ""
+}
+
+// align orders our list like the recorded one when every element is an
+// identified entity present in both (recorded ids mapped to ours); else it
+// returns the list unchanged.
+func (r *Replayer) align(want, have []any) []any {
+	if len(want) != len(have) || len(want) < 2 {
+		return have
+	}
+	pos := make(map[string]int, len(have))
+	for i, h := range have {
+		id := identity(h)
+		if id == "" {
+			return have
+		}
+		pos[id] = i
+	}
+	out := make([]any, len(want))
+	for i, w := range want {
+		j, ok := pos[r.subst(identity(w))]
+		if !ok {
+			return have
+		}
+		out[i] = have[j]
+	}
+	return out
 }

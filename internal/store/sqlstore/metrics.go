@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -20,13 +21,17 @@ func nan() float64 { return math.NaN() }
 // timestamp, value); tags are upserted.
 func (s *Store) LogBatch(ctx context.Context, runID string, metrics []mlflow.Metric, params, tags []mlflow.Tag) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.activeRun(ctx, tx, runID); err != nil {
+		expID, err := s.activeRun(ctx, tx, runID)
+		if err != nil {
 			return err
 		}
 		if err := s.logParams(ctx, tx, runID, params); err != nil {
 			return err
 		}
 		if err := s.logMetrics(ctx, tx, runID, metrics); err != nil {
+			return err
+		}
+		if err := s.logModelMetrics(ctx, tx, expID, runID, metrics); err != nil {
 			return err
 		}
 		return s.upsertTags(ctx, tx, runID, tags)
@@ -131,6 +136,64 @@ func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metric
 		   OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp
 		   OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))`); err != nil {
 		return fmt.Errorf("store: update latest metrics: %w", err)
+	}
+	return nil
+}
+
+// logModelMetrics records the metrics that name a logged model in
+// logged_model_metrics as well, as MLflow 3 does (the client logs a model's
+// metrics through log-batch with model_id set). Metrics naming a model that
+// does not exist are kept on the run only.
+func (s *Store) logModelMetrics(ctx context.Context, tx *sql.Tx, expID int64, runID string, metrics []mlflow.Metric) error {
+	var ids []any
+	seen := map[string]bool{}
+	for _, m := range metrics {
+		if m.ModelID != "" && !seen[m.ModelID] {
+			seen[m.ModelID] = true
+			ids = append(ids, m.ModelID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	exists := map[string]bool{}
+	if err := s.each(ctx, tx, "SELECT model_id FROM logged_models WHERE model_id IN ("+placeholders(len(ids))+")", ids, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		exists[id] = true
+		return nil
+	}); err != nil {
+		return fmt.Errorf("store: read logged models: %w", err)
+	}
+	datasets := map[[2]string]any{}
+	args := make([]any, 0, 10*len(metrics))
+	for _, m := range metrics {
+		if !exists[m.ModelID] {
+			continue
+		}
+		var datasetID any
+		if m.DatasetName != "" {
+			k := [2]string{m.DatasetName, m.DatasetDigest}
+			id, ok := datasets[k]
+			if !ok {
+				var uuid string
+				err := tx.QueryRowContext(ctx, s.q("SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?"), expID, m.DatasetName, m.DatasetDigest).Scan(&uuid)
+				if err == nil {
+					id = uuid
+				} else if !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("store: read dataset: %w", err)
+				}
+				datasets[k] = id
+			}
+			datasetID = id
+		}
+		v, _ := mlflow.StoredMetricValue(float64(m.Value))
+		args = append(args, m.ModelID, m.Key, m.Timestamp, m.Step, v, expID, runID, datasetID, nullString(m.DatasetName), nullString(m.DatasetDigest))
+	}
+	if _, err := s.insertValues(ctx, tx, `INSERT INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step, metric_value, experiment_id, run_id, dataset_uuid, dataset_name, dataset_digest)`, 10, args, " ON CONFLICT DO NOTHING"); err != nil {
+		return fmt.Errorf("store: log model metrics: %w", err)
 	}
 	return nil
 }

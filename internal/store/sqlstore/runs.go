@@ -277,11 +277,14 @@ func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]
 		return nil, fmt.Errorf("store: load dataset inputs: %w", err)
 	}
 
+	// As MLflow: runs/get has model inputs and outputs, runs/search only
+	// the outputs.
+	kinds := "'RUN_INPUT', 'RUN_OUTPUT'"
 	if !models {
-		return inOrder(ids, byID), nil
+		kinds = "'RUN_OUTPUT'"
 	}
 	if err := s.each(ctx, db, `SELECT source_id, source_type, destination_id, step FROM inputs
-		WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND source_id IN `+in+` ORDER BY source_type, source_id, destination_id`, args, func(rows *sql.Rows) error {
+		WHERE source_type IN (`+kinds+`) AND source_id IN `+in+` ORDER BY source_type, source_id, destination_id`, args, func(rows *sql.Rows) error {
 		var (
 			runID, kind, model string
 			step               sql.NullInt64
