@@ -99,6 +99,9 @@ var matrixCases = []matrixCase{
 	{"POST", "runs/log-batch", onExperiment, auth.ActUpdate, true, func(f fixture, a string) any {
 		return map[string]any{"run_id": f.run, "params": []map[string]string{{"key": "b", "value": "1"}}}
 	}},
+	{"POST", "runs/log-model", onExperiment, auth.ActUpdate, true, func(f fixture, a string) any {
+		return map[string]any{"run_id": f.run, "model_json": `{"artifact_path": "model", "flavors": {}}`}
+	}},
 	{"POST", "runs/log-inputs", onExperiment, auth.ActUpdate, true, runBody},
 	{"POST", "runs/outputs", onExperiment, auth.ActUpdate, true, func(f fixture, a string) any {
 		return map[string]any{"run_id": f.run, "models": []map[string]any{{"model_id": f.loggedModel, "step": 0}}}

@@ -109,6 +109,7 @@ var mlflowRules = map[string]rule{
 	"POST runs/set-tag":       on(tRun, ActUpdate),
 	"POST runs/delete-tag":    on(tRun, ActUpdate),
 	"POST runs/log-batch":     on(tRun, ActUpdate),
+	"POST runs/log-model":     on(tRun, ActUpdate),
 	"POST runs/log-inputs":    on(tRun, ActUpdate),
 	"POST runs/outputs":       on(tRun, ActUpdate),
 	"POST runs/search":        signedIn().filtered(fRestrictExperiments),
