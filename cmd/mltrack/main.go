@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/mltrack/mltrack/internal/auth"
 	"github.com/mltrack/mltrack/internal/server"
 )
 
@@ -98,6 +99,11 @@ func serverConfig(args []string) (server.Config, error) {
 	origins := fs.String("cors-allowed-origins", server.Getenv("MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", ""), "comma-separated origins allowed to make state-changing API calls")
 	disableSec := fs.Bool("disable-security-middleware", envBool("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", false), "turn off host and CORS checks")
 	maxUpload := fs.Int64("max-artifact-upload-bytes", envInt64("MLTRACK_MAX_ARTIFACT_UPLOAD_BYTES", 0), "largest artifact upload the proxy accepts, in bytes (0: no limit)")
+	appName := fs.String("app-name", "", "application to serve: basic-auth turns on MLflow-compatible authentication (as mlflow server --app-name basic-auth)")
+	authOn := fs.Bool("auth", envBool("MLTRACK_AUTH", false), "turn on authentication and permissions (same as --app-name basic-auth)")
+	authDB := fs.String("auth-database-uri", "", "auth database: sqlite:///path or postgresql://... (default: database_uri of MLFLOW_AUTH_CONFIG_PATH, else sqlite:///basic_auth.db)")
+	authDefault := fs.String("auth-default-permission", "", "permission of users on resources they have no grant for: READ (default, as MLflow), USE, EDIT, MANAGE or NO_PERMISSIONS")
+	authSecure := fs.Bool("auth-secure-cookies", envBool("MLTRACK_AUTH_SECURE_COOKIES", false), "mark session cookies Secure on plain HTTP too (TLS terminated by a reverse proxy)")
 	// Accepted for command-line compatibility with `mlflow server`; mltrack
 	// needs no worker processes.
 	fs.Int("workers", 0, "ignored (MLflow compatibility)")
@@ -113,7 +119,46 @@ func serverConfig(args []string) (server.Config, error) {
 	cfg.CORSAllowedOrigins = server.SplitList(*origins)
 	cfg.DisableSecurity = *disableSec
 	cfg.MaxArtifactUploadBytes = *maxUpload
+	switch *appName {
+	case "":
+	case "basic-auth":
+		*authOn = true
+	default:
+		return cfg, fmt.Errorf("--app-name %q is not supported (only basic-auth)", *appName)
+	}
+	if *authOn {
+		ac, err := authConfig(*authDB, *authDefault)
+		if err != nil {
+			return cfg, err
+		}
+		ac.SecureCookies = *authSecure
+		cfg.Auth = &ac
+	}
 	return cfg, nil
+}
+
+// authConfig is MLflow's basic_auth.ini defaults, overlaid by the ini file
+// MLFLOW_AUTH_CONFIG_PATH names, then MLFLOW_AUTH_ADMIN_USERNAME and
+// MLFLOW_AUTH_ADMIN_PASSWORD, then the flags.
+func authConfig(dbURI, defaultPerm string) (auth.Config, error) {
+	c := auth.DefaultConfig()
+	if path := os.Getenv("MLFLOW_AUTH_CONFIG_PATH"); path != "" {
+		if err := auth.ReadConfigFile(path, &c); err != nil {
+			return c, err
+		}
+	}
+	c.AdminUsername = server.Getenv("MLFLOW_AUTH_ADMIN_USERNAME", c.AdminUsername)
+	c.AdminPassword = server.Getenv("MLFLOW_AUTH_ADMIN_PASSWORD", c.AdminPassword)
+	if dbURI != "" {
+		c.DatabaseURI = dbURI
+	}
+	if defaultPerm != "" {
+		c.DefaultPermission = defaultPerm
+	}
+	if _, err := auth.ParsePermission(c.DefaultPermission); err != nil {
+		return c, fmt.Errorf("auth default permission: %w", err)
+	}
+	return c, nil
 }
 
 func runServer(args []string) error {
@@ -128,7 +173,7 @@ func runServer(args []string) error {
 	slog.SetDefault(log)
 	log.Info("mltrack starting", "version", version, "backend_store_uri", server.MaskURI(cfg.BackendStoreURI),
 		"default_artifact_root", cfg.DefaultArtifactRoot, "artifacts_destination", server.MaskURI(cfg.ArtifactsDest),
-		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port)
+		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mltrack/mltrack/internal/api"
 	"github.com/mltrack/mltrack/internal/artifact"
+	"github.com/mltrack/mltrack/internal/auth"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	// 0 is no limit.
 	MaxArtifactUploadBytes int64
 	ShutdownTimeout        time.Duration
+	// Auth turns on MLflow basic-auth compatible authentication and
+	// permissions (--app-name basic-auth); nil leaves the server open.
+	Auth *auth.Config
 }
 
 // Server is a configured mltrack server.
@@ -52,6 +56,7 @@ type Server struct {
 	store     *sqlstore.Store
 	artifacts artifact.Repository // the proxy's root; nil without --serve-artifacts
 	resolver  *artifact.Resolver  // the roots artifacts are read from on a client's behalf
+	auth      *auth.Service       // nil when auth is off
 	http      *http.Server
 	metrics   *metrics
 }
@@ -81,6 +86,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
 	s.metrics = newMetrics(st.Stats)
+	if err := s.openAuth(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if cfg.ServeArtifacts {
 		dest := cfg.ArtifactsDest
 		if dest == "" {
@@ -139,6 +148,10 @@ func (s *Server) Handler() http.Handler {
 	a.RegisterDownloads(mux)
 	registerUI(mux)
 	var h http.Handler = mux
+	if s.auth != nil {
+		s.auth.Register(mux)
+		h = s.auth.Middleware(mux)
+	}
 	if s.artifacts != nil {
 		api.RegisterArtifactProxy(mux, s.artifacts, api.ArtifactProxyOptions{MaxUploadBytes: s.cfg.MaxArtifactUploadBytes})
 		h = api.GuardArtifactPaths(h)
@@ -167,6 +180,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- s.http.Serve(ln) }()
 	select {
 	case err := <-errc:
+		s.closeAuth()
 		s.store.Close()
 		return err
 	case <-ctx.Done():
@@ -179,6 +193,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := s.http.Shutdown(sctx)
+	s.closeAuth()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -220,4 +235,7 @@ func MaskURI(uri string) string {
 }
 
 // Close closes the store of a server that was never Run (tests).
-func (s *Server) Close() error { return s.store.Close() }
+func (s *Server) Close() error {
+	s.closeAuth()
+	return s.store.Close()
+}

@@ -1,0 +1,240 @@
+package auth
+
+// The route -> permission table: the one place that says what every route
+// of the server needs. TestEveryRouteHasARule walks the server's mux and
+// fails on a pattern missing here; the middleware refuses (500) a request
+// whose route has no rule rather than let it through.
+
+// access is who may call a route before any resource check.
+type access int
+
+const (
+	accPublic        access = iota + 1 // anyone, signed in or not
+	accUI                              // UI: assets public, pages send anonymous users to /signin
+	accAuthenticated                   // any signed-in user
+	accAdmin                           // admins only
+	accSelf                            // the user named by the "username" field, or an admin
+	accResource                        // a permission on the request's resource
+)
+
+// target is how a route's resource is found in the request.
+type target int
+
+const (
+	tNone             target = iota
+	tExperiment              // experiment_id field
+	tExperimentName          // experiment_name field
+	tRun                     // run_id (or run_uuid) field -> the run's experiment
+	tRuns                    // every run_ids (or run_id) value -> their experiments
+	tLoggedModel             // {model_id} path segment -> the model's experiment
+	tRegisteredModel         // name field
+	tArtifactPath            // proxy path <experiment_id>/... -> that experiment
+	tArtifactListPath        // proxy listing: the "path" query field, as above
+)
+
+// filterKind names how a search route's results are limited to what the
+// caller may read.
+type filterKind int
+
+const (
+	fNone                filterKind = iota
+	fExperiments                    // drop unreadable experiments, refill the page
+	fRegisteredModels               // drop unreadable registered models, refill
+	fModelVersions                  // drop versions of unreadable registered models, refill
+	fRestrictExperiments            // keep only readable experiment_ids in the request
+)
+
+// afterKind names what happens after a successful call.
+type afterKind int
+
+const (
+	aNone            afterKind = iota
+	aGrantExperiment           // the creator gets MANAGE on the new experiment
+	aGrantModel                // the creator gets MANAGE on the new registered model
+	aRenameModel               // grants follow the model's new name
+	aDeleteModel               // grants of a deleted model are dropped
+)
+
+type rule struct {
+	access access
+	target target
+	action Action
+	filter filterKind
+	after  afterKind
+}
+
+func public() rule               { return rule{access: accPublic} }
+func signedIn() rule             { return rule{access: accAuthenticated} }
+func admin() rule                { return rule{access: accAdmin} }
+func self() rule                 { return rule{access: accSelf} }
+func on(t target, a Action) rule { return rule{access: accResource, target: t, action: a} }
+
+func (r rule) then(a afterKind) rule      { r.after = a; return r }
+func (r rule) filtered(f filterKind) rule { r.filter = f; return r }
+
+// apiPrefixes are the two mounts of MLflow's REST API.
+var apiPrefixes = []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}
+
+// artifactPrefixes are the two mounts of MLflow's artifact proxy.
+var artifactPrefixes = []string{"/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/"}
+
+// ownPrefix is where mltrack's own auth endpoints live.
+const ownPrefix = "/api/2.0/mltrack/"
+
+// mlflowRules are the routes under the MLflow REST prefixes, as
+// "METHOD path-below-prefix". The actions are MLflow's (BEFORE_REQUEST_
+// HANDLERS of mlflow/server/auth); the runs/search, model-versions/search
+// and logged-models/search filters go beyond MLflow 3.6, which leaves them
+// unfiltered.
+var mlflowRules = map[string]rule{
+	// Experiments
+	"POST experiments/create":                signedIn().then(aGrantExperiment),
+	"GET experiments/get":                    on(tExperiment, ActRead),
+	"GET experiments/get-by-name":            on(tExperimentName, ActRead),
+	"POST experiments/update":                on(tExperiment, ActUpdate),
+	"POST experiments/delete":                on(tExperiment, ActDelete),
+	"POST experiments/restore":               on(tExperiment, ActDelete),
+	"POST experiments/set-experiment-tag":    on(tExperiment, ActUpdate),
+	"POST experiments/delete-experiment-tag": on(tExperiment, ActUpdate),
+	"GET experiments/search":                 signedIn().filtered(fExperiments),
+	"POST experiments/search":                signedIn().filtered(fExperiments),
+	// Runs
+	"POST runs/create":        on(tExperiment, ActUpdate),
+	"GET runs/get":            on(tRun, ActRead),
+	"POST runs/update":        on(tRun, ActUpdate),
+	"POST runs/delete":        on(tRun, ActDelete),
+	"POST runs/restore":       on(tRun, ActDelete),
+	"POST runs/log-metric":    on(tRun, ActUpdate),
+	"POST runs/log-parameter": on(tRun, ActUpdate),
+	"POST runs/set-tag":       on(tRun, ActUpdate),
+	"POST runs/delete-tag":    on(tRun, ActUpdate),
+	"POST runs/log-batch":     on(tRun, ActUpdate),
+	"POST runs/log-model":     on(tRun, ActUpdate),
+	"POST runs/log-inputs":    on(tRun, ActUpdate),
+	"POST runs/outputs":       on(tRun, ActUpdate),
+	"POST runs/search":        signedIn().filtered(fRestrictExperiments),
+	// Metrics
+	"GET metrics/get-history":               on(tRun, ActRead),
+	"GET metrics/get-history-bulk-interval": on(tRuns, ActRead),
+	"GET artifacts/list":                    on(tRun, ActRead),
+	// Registered models
+	"POST registered-models/create":              signedIn().then(aGrantModel),
+	"GET registered-models/get":                  on(tRegisteredModel, ActRead),
+	"POST registered-models/rename":              on(tRegisteredModel, ActUpdate).then(aRenameModel),
+	"PATCH registered-models/update":             on(tRegisteredModel, ActUpdate),
+	"DELETE registered-models/delete":            on(tRegisteredModel, ActDelete).then(aDeleteModel),
+	"GET registered-models/search":               signedIn().filtered(fRegisteredModels),
+	"POST registered-models/set-tag":             on(tRegisteredModel, ActUpdate),
+	"DELETE registered-models/delete-tag":        on(tRegisteredModel, ActUpdate),
+	"POST registered-models/alias":               on(tRegisteredModel, ActUpdate),
+	"DELETE registered-models/alias":             on(tRegisteredModel, ActDelete),
+	"GET registered-models/alias":                on(tRegisteredModel, ActRead),
+	"GET registered-models/get-latest-versions":  on(tRegisteredModel, ActRead),
+	"POST registered-models/get-latest-versions": on(tRegisteredModel, ActRead),
+	// Model versions (permissions are the registered model's)
+	"POST model-versions/create":           on(tRegisteredModel, ActUpdate),
+	"GET model-versions/get":               on(tRegisteredModel, ActRead),
+	"PATCH model-versions/update":          on(tRegisteredModel, ActUpdate),
+	"DELETE model-versions/delete":         on(tRegisteredModel, ActDelete),
+	"GET model-versions/search":            signedIn().filtered(fModelVersions),
+	"POST model-versions/transition-stage": on(tRegisteredModel, ActUpdate),
+	"GET model-versions/get-download-uri":  on(tRegisteredModel, ActRead),
+	"POST model-versions/set-tag":          on(tRegisteredModel, ActUpdate),
+	"DELETE model-versions/delete-tag":     on(tRegisteredModel, ActDelete),
+	// Logged models (permissions are the experiment's)
+	"POST logged-models":                                 on(tExperiment, ActUpdate),
+	"POST logged-models/search":                          signedIn().filtered(fRestrictExperiments),
+	"GET logged-models/{model_id}":                       on(tLoggedModel, ActRead),
+	"PATCH logged-models/{model_id}":                     on(tLoggedModel, ActUpdate),
+	"DELETE logged-models/{model_id}":                    on(tLoggedModel, ActDelete),
+	"POST logged-models/{model_id}/params":               on(tLoggedModel, ActUpdate),
+	"PATCH logged-models/{model_id}/tags":                on(tLoggedModel, ActUpdate),
+	"DELETE logged-models/{model_id}/tags/{tag_key...}":  on(tLoggedModel, ActDelete),
+	"GET logged-models/{model_id}/artifacts/directories": on(tLoggedModel, ActRead),
+	// Server
+	"GET server-features": signedIn(),
+	// MLflow's auth app: users and permissions
+	"POST users/create":                           admin(),
+	"GET users/get":                               self(),
+	"PATCH users/update-password":                 self(),
+	"PATCH users/update-admin":                    admin(),
+	"DELETE users/delete":                         admin(),
+	"POST experiments/permissions/create":         on(tExperiment, ActManage),
+	"GET experiments/permissions/get":             on(tExperiment, ActManage),
+	"PATCH experiments/permissions/update":        on(tExperiment, ActManage),
+	"DELETE experiments/permissions/delete":       on(tExperiment, ActManage),
+	"POST registered-models/permissions/create":   on(tRegisteredModel, ActManage),
+	"GET registered-models/permissions/get":       on(tRegisteredModel, ActManage),
+	"PATCH registered-models/permissions/update":  on(tRegisteredModel, ActManage),
+	"DELETE registered-models/permissions/delete": on(tRegisteredModel, ActManage),
+	// The catch-all that answers 404/405 for unknown API paths: only
+	// signed-in callers learn which endpoints exist.
+	"": signedIn(),
+}
+
+// artifactRules are the artifact proxy's routes below its prefixes. As in
+// MLflow, a download needs read, an upload update and a delete manage on
+// the experiment whose ID starts the artifact path.
+var artifactRules = map[string]rule{
+	"PUT artifacts/{path...}":     on(tArtifactPath, ActUpdate),
+	"GET artifacts/{path...}":     on(tArtifactPath, ActRead),
+	"DELETE artifacts/{path...}":  on(tArtifactPath, ActManage),
+	"GET artifacts":               on(tArtifactListPath, ActRead),
+	"POST mpu/create/{path...}":   on(tArtifactPath, ActUpdate),
+	"POST mpu/complete/{path...}": on(tArtifactPath, ActUpdate),
+	"POST mpu/abort/{path...}":    on(tArtifactPath, ActUpdate),
+}
+
+// otherRules are the remaining routes, as full mux patterns.
+var otherRules = map[string]rule{
+	"GET /health":                           public(),
+	"GET /version":                          public(),
+	"GET /metrics":                          admin(), // Prometheus: scrape with an admin's Basic credentials or token
+	"GET /ready":                            public(),
+	"/":                                     {access: accUI},
+	"GET /get-artifact":                     on(tRun, ActRead),
+	"GET /model-versions/get-artifact":      on(tRegisteredModel, ActRead),
+	"GET /signin":                           public(),
+	"POST /signin":                          public(),
+	"GET /signup":                           admin(),
+	"POST /signup":                          admin(),
+	"POST " + ownPrefix + "auth/login":      public(),
+	"POST " + ownPrefix + "auth/logout":     public(),
+	"GET " + ownPrefix + "auth/whoami":      signedIn(),
+	"POST " + ownPrefix + "tokens/create":   signedIn(),
+	"GET " + ownPrefix + "tokens/list":      signedIn(),
+	"DELETE " + ownPrefix + "tokens/revoke": signedIn(),
+	"GET " + ownPrefix + "users/list":       admin(),
+}
+
+// buildRules expands the tables into one map keyed by mux pattern.
+func buildRules() map[string]rule {
+	out := map[string]rule{}
+	expand := func(prefixes []string, rules map[string]rule) {
+		for k, r := range rules {
+			for _, p := range prefixes {
+				if k == "" {
+					out[p] = r
+					continue
+				}
+				method, path, _ := cutSpace(k)
+				out[method+" "+p+path] = r
+			}
+		}
+	}
+	expand(apiPrefixes, mlflowRules)
+	expand(artifactPrefixes, artifactRules)
+	for k, r := range otherRules {
+		out[k] = r
+	}
+	return out
+}
+
+func cutSpace(s string) (before, after string, ok bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}

@@ -1,0 +1,351 @@
+package auth_test
+
+import (
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/mltrack/mltrack/internal/auth"
+)
+
+func ids(list any, key string) []string {
+	var out []string
+	items, _ := list.([]any)
+	for _, it := range items {
+		out = append(out, fmt.Sprint(it.(map[string]any)[key]))
+	}
+	return out
+}
+
+// TestTwoUsersScenario is the issue's story: an admin creates users A and
+// B; A works with a personal access token; B sees nothing of A's until A
+// grants READ, then reads but cannot write until A grants EDIT.
+func TestTwoUsersScenario(t *testing.T) {
+	authBackends(t, func(t *testing.T, authURI string) {
+		s := startServer(t, authURI, "NO_PERMISSIONS")
+		admin := basic("admin", adminPW)
+		s.must(admin, "POST", "users/create", map[string]any{"username": "alice", "password": "alice-password-1"})
+		b := s.createUser("bob", "bob-password-123")
+		aliceBasic := basic("alice", "alice-password-1")
+
+		tok := s.must(aliceBasic, "POST", "/api/2.0/mltrack/tokens/create", map[string]any{"name": "laptop", "expires_in_days": 30})
+		secret := tok["token"].(string)
+		tokenID := tok["token_info"].(map[string]any)["id"].(string)
+		if !strings.HasPrefix(secret, "mlt_") {
+			t.Fatalf("token %q", secret)
+		}
+		a := cred{token: secret}
+		exp := s.must(a, "POST", "experiments/create", map[string]any{"name": "alice-exp"})["experiment_id"].(string)
+		withRuns := s.hasRoute("POST", "/api/2.0/mlflow/runs/create")
+		var runID string
+		if withRuns {
+			run := s.must(a, "POST", "runs/create", map[string]any{"experiment_id": exp})
+			runID = run["run"].(map[string]any)["info"].(map[string]any)["run_id"].(string)
+			s.must(a, "POST", "runs/log-batch", map[string]any{"run_id": runID, "metrics": []map[string]any{{"key": "loss", "value": 0.5, "timestamp": 1, "step": 0}}})
+		}
+		lm := s.must(a, "POST", "logged-models", map[string]any{"experiment_id": exp, "name": "m"})
+		lmID := lm["model"].(map[string]any)["info"].(map[string]any)["model_id"].(string)
+		s.must(a, "POST", "registered-models/create", map[string]any{"name": "alice-model"})
+		s.must(a, "POST", "model-versions/create", map[string]any{"name": "alice-model", "source": "models:/" + lmID})
+
+		// The tokens page lists the token without its secret.
+		list := s.must(aliceBasic, "GET", "/api/2.0/mltrack/tokens/list", nil)
+		if got := ids(list["tokens"], "id"); !slices.Equal(got, []string{tokenID}) || strings.Contains(fmt.Sprint(list), secret) {
+			t.Fatalf("tokens/list = %v", list)
+		}
+
+		bobSees := func() (experiments, models []string, runs int) {
+			t.Helper()
+			experiments = ids(s.must(b, "GET", "experiments/search?max_results=100", nil)["experiments"], "experiment_id")
+			models = ids(s.must(b, "GET", "registered-models/search", nil)["registered_models"], "name")
+			if withRuns {
+				r := s.must(b, "POST", "runs/search", map[string]any{"experiment_ids": []string{exp}})
+				runs = len(ids(r["runs"], "info"))
+			}
+			return
+		}
+		// Before any grant: B sees nothing and is refused.
+		if e, m, r := bobSees(); slices.Contains(e, exp) || slices.Contains(m, "alice-model") || r != 0 {
+			t.Fatalf("bob sees %v %v %d runs before any grant", e, m, r)
+		}
+		if r := s.do(b, "GET", "experiments/get?experiment_id="+exp, nil); r.status != http.StatusForbidden {
+			t.Fatalf("bob get experiment: %d %s", r.status, r.body)
+		}
+		if r := s.do(b, "GET", "logged-models/"+lmID, nil); r.status != http.StatusForbidden {
+			t.Fatalf("bob get logged model: %d", r.status)
+		}
+		// B cannot grant himself anything.
+		if r := s.do(b, "POST", "experiments/permissions/create", map[string]any{"experiment_id": exp, "username": "bob", "permission": "MANAGE"}); r.status != http.StatusForbidden {
+			t.Fatalf("bob self-grant: %d", r.status)
+		}
+
+		// A (the creator, so MANAGE) grants READ.
+		s.must(a, "POST", "experiments/permissions/create", map[string]any{"experiment_id": exp, "username": "bob", "permission": "READ"})
+		s.must(a, "POST", "registered-models/permissions/create", map[string]any{"name": "alice-model", "username": "bob", "permission": "READ"})
+		if e, m, r := bobSees(); !slices.Contains(e, exp) || !slices.Contains(m, "alice-model") || withRuns && r != 1 {
+			t.Fatalf("bob sees %v %v %d runs after READ", e, m, r)
+		}
+		s.must(b, "GET", "experiments/get?experiment_id="+exp, nil)
+		s.must(b, "GET", "model-versions/get?name=alice-model&version=1", nil)
+		write := func() int {
+			return s.do(b, "POST", "experiments/set-experiment-tag", map[string]any{"experiment_id": exp, "key": "by", "value": "bob"}).status
+		}
+		if st := write(); st != http.StatusForbidden {
+			t.Fatalf("bob writes with READ: %d", st)
+		}
+		if withRuns {
+			if r := s.do(b, "POST", "runs/log-metric", map[string]any{"run_id": runID, "key": "x", "value": 1, "timestamp": 1}); r.status != http.StatusForbidden {
+				t.Fatalf("bob logs to alice's run with READ: %d", r.status)
+			}
+		}
+		if r := s.do(b, "PATCH", "registered-models/update", map[string]any{"name": "alice-model", "description": "x"}); r.status != http.StatusForbidden {
+			t.Fatalf("bob updates the model with READ: %d", r.status)
+		}
+
+		// EDIT: B writes, but still cannot delete or manage.
+		s.must(a, "PATCH", "experiments/permissions/update", map[string]any{"experiment_id": exp, "username": "bob", "permission": "EDIT"})
+		if st := write(); st != http.StatusOK {
+			t.Fatalf("bob writes with EDIT: %d", st)
+		}
+		if r := s.do(b, "POST", "experiments/delete", map[string]any{"experiment_id": exp}); r.status != http.StatusForbidden {
+			t.Fatalf("bob deletes with EDIT: %d", r.status)
+		}
+		got := s.must(a, "GET", "experiments/permissions/get?experiment_id="+exp+"&username=bob", nil)
+		if got["experiment_permission"].(map[string]any)["permission"] != "EDIT" {
+			t.Fatalf("permission = %v", got)
+		}
+
+		// Revoking the token locks A's scripts out.
+		s.must(aliceBasic, "DELETE", "/api/2.0/mltrack/tokens/revoke", map[string]any{"id": tokenID})
+		if r := s.do(a, "GET", "experiments/get?experiment_id="+exp, nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("revoked token: %d", r.status)
+		}
+		// B cannot revoke or list A's tokens.
+		tok2 := s.must(aliceBasic, "POST", "/api/2.0/mltrack/tokens/create", map[string]any{"name": "ci"})
+		id2 := tok2["token_info"].(map[string]any)["id"].(string)
+		if r := s.do(b, "DELETE", "/api/2.0/mltrack/tokens/revoke", map[string]any{"id": id2}); r.status != http.StatusNotFound {
+			t.Fatalf("bob revokes alice's token: %d", r.status)
+		}
+		if r := s.do(b, "GET", "/api/2.0/mltrack/tokens/list?username=alice", nil); r.status != http.StatusForbidden {
+			t.Fatalf("bob lists alice's tokens: %d", r.status)
+		}
+		s.must(cred{token: tok2["token"].(string)}, "GET", "experiments/get?experiment_id="+exp, nil)
+
+		// A new password works at once, the old one no longer.
+		s.must(aliceBasic, "PATCH", "users/update-password", map[string]any{"username": "alice", "password": "alice-password-2"})
+		if r := s.do(aliceBasic, "GET", "experiments/get?experiment_id="+exp, nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("old password: %d", r.status)
+		}
+		s.must(basic("alice", "alice-password-2"), "GET", "experiments/get?experiment_id="+exp, nil)
+		// Deleting a user ends its tokens.
+		s.must(admin, "DELETE", "users/delete", map[string]any{"username": "alice"})
+		if r := s.do(cred{token: tok2["token"].(string)}, "GET", "experiments/search", nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("token of a deleted user: %d", r.status)
+		}
+	})
+}
+
+// TestSearchPagingFiltered pages through experiments/search and
+// registered-models/search as a user who may read every third item: every
+// readable item comes exactly once, in order, and no unreadable one.
+func TestSearchPagingFiltered(t *testing.T) {
+	s := startServer(t, "sqlite:///"+filepath.Join(t.TempDir(), "auth.db"), "NO_PERMISSIONS")
+	owner := s.createUser("owner", passwordOf("owner"))
+	reader := s.createUser("reader", passwordOf("reader"))
+	var wantExps, wantModels []string
+	for i := 0; i < 23; i++ {
+		id := s.must(owner, "POST", "experiments/create", map[string]any{"name": fmt.Sprintf("e%02d", i)})["experiment_id"].(string)
+		name := fmt.Sprintf("m%02d", i)
+		s.must(owner, "POST", "registered-models/create", map[string]any{"name": name})
+		if i%3 == 1 {
+			s.grantExperiment(id, "reader", "READ")
+			s.grantModel(name, "reader", "READ")
+			wantExps = append(wantExps, id)
+			wantModels = append(wantModels, name)
+		}
+	}
+	// The store's order, as the admin (unfiltered) sees it, kept to what
+	// the reader may read.
+	admin := basic("admin", adminPW)
+	inOrder := func(all, readable []string) []string {
+		var out []string
+		for _, x := range all {
+			if slices.Contains(readable, x) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	wantExps = inOrder(ids(s.must(admin, "POST", "experiments/search", map[string]any{"max_results": 1000})["experiments"], "experiment_id"), wantExps)
+	wantModels = inOrder(ids(s.must(admin, "GET", "registered-models/search?max_results=1000", nil)["registered_models"], "name"), wantModels)
+	if len(wantExps) != 8 || len(wantModels) != 8 {
+		t.Fatalf("fixture: %v %v", wantExps, wantModels)
+	}
+	for _, pageSize := range []int{1, 2, 4, 100} {
+		var gotExps, gotModels []string
+		token := ""
+		for pages := 0; ; pages++ {
+			r := s.must(reader, "POST", "experiments/search", map[string]any{"max_results": pageSize, "page_token": token})
+			page := ids(r["experiments"], "experiment_id")
+			if len(page) > pageSize {
+				t.Fatalf("page of %d > max_results %d", len(page), pageSize)
+			}
+			gotExps = append(gotExps, page...)
+			token, _ = r["next_page_token"].(string)
+			if token == "" || pages > 50 {
+				break
+			}
+		}
+		token = ""
+		for pages := 0; ; pages++ {
+			r := s.must(reader, "GET", "registered-models/search?"+url.Values{"max_results": {fmt.Sprint(pageSize)}, "page_token": {token}}.Encode(), nil)
+			gotModels = append(gotModels, ids(r["registered_models"], "name")...)
+			token, _ = r["next_page_token"].(string)
+			if token == "" || pages > 50 {
+				break
+			}
+		}
+		if !slices.Equal(gotExps, wantExps) {
+			t.Errorf("page size %d: experiments %v, want %v", pageSize, gotExps, wantExps)
+		}
+		if !slices.Equal(gotModels, wantModels) {
+			t.Errorf("page size %d: models %v, want %v", pageSize, gotModels, wantModels)
+		}
+	}
+}
+
+// TestCookieSignInAndCSRF covers the browser path: sign-in, the cookie's
+// attributes, CSRF-protected writes, sign-out, and the public sign-in page.
+func TestCookieSignInAndCSRF(t *testing.T) {
+	s := startServer(t, "sqlite:///"+filepath.Join(t.TempDir(), "auth.db"), "READ")
+	s.createUser("carol", "carol-password-1")
+	login := "/api/2.0/mltrack/auth/login"
+	if r := s.do(anon, "POST", login, map[string]any{"username": "carol", "password": "wrong-password"}); r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") != "" {
+		t.Fatalf("bad login: %d %v", r.status, r.header)
+	}
+	if r := s.do(anon, "POST", login, map[string]any{"username": "carol", "password": "carol-password-1"}, "Origin", "https://evil.example"); r.status != http.StatusForbidden {
+		t.Fatalf("cross-origin login: %d", r.status)
+	}
+	r := s.do(anon, "POST", login, map[string]any{"username": "carol", "password": "carol-password-1"})
+	if r.status != http.StatusOK {
+		t.Fatalf("login: %d %s", r.status, r.body)
+	}
+	res := &http.Response{Header: r.header}
+	var sess, csrfCookie *http.Cookie
+	for _, c := range res.Cookies() {
+		switch c.Name {
+		case auth.SessionCookie:
+			sess = c
+		case auth.CSRFCookie:
+			csrfCookie = c
+		}
+	}
+	if sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Secure {
+		t.Fatalf("session cookie %+v (want HttpOnly, SameSite=Lax, not Secure on plain HTTP)", sess)
+	}
+	csrf := r.json(t)["csrf_token"].(string)
+	if csrfCookie == nil || csrfCookie.HttpOnly || csrfCookie.Value != csrf {
+		t.Fatalf("csrf cookie %+v", csrfCookie)
+	}
+	cookie := cred{cookies: []*http.Cookie{sess}}
+	if me := s.must(cookie, "GET", "/api/2.0/mltrack/auth/whoami", nil); me["user"].(map[string]any)["username"] != "carol" {
+		t.Fatalf("whoami %v", me)
+	}
+	// A cookie-authenticated write needs the CSRF header ...
+	if r := s.do(cookie, "POST", "experiments/create", map[string]any{"name": "c1"}); r.status != http.StatusForbidden {
+		t.Fatalf("write without CSRF token: %d", r.status)
+	}
+	bad := cookie
+	bad.csrf = strings.Repeat("0", len(csrf))
+	if r := s.do(bad, "POST", "experiments/create", map[string]any{"name": "c1"}); r.status != http.StatusForbidden {
+		t.Fatalf("write with a wrong CSRF token: %d", r.status)
+	}
+	good := cookie
+	good.csrf = csrf
+	if r := s.do(good, "POST", "experiments/create", map[string]any{"name": "c1"}, "Origin", "https://evil.example"); r.status != http.StatusForbidden {
+		t.Fatalf("write from another origin: %d", r.status)
+	}
+	s.must(good, "POST", "experiments/create", map[string]any{"name": "c1"})
+	// ... and a token from the same session: another session's does not do.
+	r2 := s.do(anon, "POST", login, map[string]any{"username": "carol", "password": "carol-password-1"})
+	other := r2.json(t)["csrf_token"].(string)
+	mixed := cookie
+	mixed.csrf = other
+	if r := s.do(mixed, "POST", "experiments/create", map[string]any{"name": "c2"}); r.status != http.StatusForbidden {
+		t.Fatalf("write with another session's CSRF token: %d", r.status)
+	}
+	// Sign-out ends the session.
+	s.must(good, "POST", "/api/2.0/mltrack/auth/logout", nil)
+	if r := s.do(cookie, "GET", "/api/2.0/mltrack/auth/whoami", nil, "X-Requested-With", "fetch"); r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") != "" {
+		t.Fatalf("after logout: %d %v", r.status, r.header)
+	}
+
+	// Pages: the UI sends anonymous visitors to /signin, which is public;
+	// the form signs in and redirects back.
+	if r := s.do(anon, "GET", "/experiments/1", nil); r.status != http.StatusFound || r.header.Get("Location") != "/signin?next=%2Fexperiments%2F1" {
+		t.Fatalf("anonymous UI page: %d %v", r.status, r.header.Get("Location"))
+	}
+	if r := s.do(anon, "GET", "/signin?next=/experiments/1", nil); r.status != http.StatusOK || !strings.Contains(string(r.body), `name="password"`) {
+		t.Fatalf("signin page: %d", r.status)
+	}
+	for _, h := range []string{"/health", "/version"} {
+		if r := s.do(anon, "GET", h, nil); r.status != http.StatusOK {
+			t.Fatalf("%s: %d", h, r.status)
+		}
+	}
+	form := url.Values{"username": {"carol"}, "password": {"carol-password-1"}, "next": {"//evil.example/"}}.Encode()
+	if r := s.do(anon, "POST", "/signin", form); r.status != http.StatusSeeOther || r.header.Get("Location") != "/" || !strings.Contains(r.header.Get("Set-Cookie"), auth.SessionCookie) {
+		t.Fatalf("signin form: %d %v", r.status, r.header)
+	}
+	if r := s.do(anon, "POST", "/signin", url.Values{"username": {"carol"}, "password": {"nope"}}.Encode()); r.status != http.StatusUnauthorized {
+		t.Fatalf("signin form with a wrong password: %d", r.status)
+	}
+}
+
+// TestMLflowAuthDatabase opens an auth database laid out as MLflow before
+// 3.6 left it (no alembic_version_auth), with a user whose password hash
+// werkzeug's scrypt wrote: the user signs in, and the database ends at
+// MLflow 3.6's head revision.
+func TestMLflowAuthDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "basic_auth.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR(255), password_hash VARCHAR(255), is_admin BOOLEAN, PRIMARY KEY (id), UNIQUE (username))`,
+		`CREATE TABLE experiment_permissions (id INTEGER NOT NULL, experiment_id VARCHAR(255) NOT NULL, user_id INTEGER NOT NULL, permission VARCHAR(255), PRIMARY KEY (id), CONSTRAINT fk_user_id FOREIGN KEY(user_id) REFERENCES users (id), CONSTRAINT unique_experiment_user UNIQUE (experiment_id, user_id))`,
+		`CREATE TABLE registered_model_permissions (id INTEGER NOT NULL, name VARCHAR(255) NOT NULL, user_id INTEGER NOT NULL, permission VARCHAR(255), PRIMARY KEY (id), CONSTRAINT fk_user_id FOREIGN KEY(user_id) REFERENCES users (id), CONSTRAINT unique_name_user UNIQUE (name, user_id))`,
+		// werkzeug scrypt hash of "password1234", and a pbkdf2 one of the same.
+		`INSERT INTO users (id, username, password_hash, is_admin) VALUES (1, 'admin', 'scrypt:32768:8:1$ZxPq8mNvB2kLrT5w$40b65e0211d01c8e6ec9bcfa57a4b3e892ec0d0a81e230cd5b5e61d7696274fcdeab1df954dbbc4b9da53d15e8f97b93def4412d1c25f65899a2bb1fc1886b3c', 1)`,
+		`INSERT INTO users (id, username, password_hash, is_admin) VALUES (2, 'dave', 'pbkdf2:sha256:600000$NfNqbpl7D3vxMWk0$3dd22f5da0876c76206f5c712edde2457ca5f7eb6b2e7a8d2796495f44a1dad1', 0)`,
+		`INSERT INTO experiment_permissions (experiment_id, user_id, permission) VALUES ('0', 2, 'NO_PERMISSIONS')`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s := startServer(t, "sqlite:///"+path, "READ")
+	s.must(basic("admin", "password1234"), "GET", "/api/2.0/mltrack/users/list", nil)
+	if r := s.do(basic("dave", "password1234"), "GET", "experiments/get?experiment_id=0", nil); r.status != http.StatusForbidden {
+		t.Fatalf("dave's NO_PERMISSIONS on experiment 0 from MLflow's table: %d", r.status)
+	}
+	s.must(basic("dave", "password1234"), "GET", "/api/2.0/mltrack/auth/whoami", nil)
+	db, _ = sql.Open("sqlite", path)
+	defer db.Close()
+	var rev string
+	if err := db.QueryRow("SELECT version_num FROM alembic_version_auth").Scan(&rev); err != nil || rev != "0965eb92f5f0" {
+		t.Fatalf("alembic_version_auth = %q, %v", rev, err)
+	}
+	if _, err := db.Exec("SELECT id, experiment_id, scorer_name, user_id, permission FROM scorer_permissions"); err != nil {
+		t.Fatalf("scorer_permissions: %v", err)
+	}
+}

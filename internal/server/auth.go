@@ -1,0 +1,35 @@
+package server
+
+import (
+	"context"
+
+	"github.com/mltrack/mltrack/internal/auth"
+)
+
+// openAuth starts the auth service when the configuration asks for it; the
+// tracking store answers its lookups (the experiment of a run, ...).
+func (s *Server) openAuth(ctx context.Context) error {
+	if s.cfg.Auth == nil {
+		return nil
+	}
+	c := *s.cfg.Auth
+	c.Lookup = s.store
+	c.Log = s.log
+	svc, err := auth.New(ctx, c)
+	if err != nil {
+		return err
+	}
+	s.auth = svc
+	s.log.Info("authentication on (MLflow basic-auth)", "auth_database_uri", MaskURI(c.DatabaseURI),
+		"default_permission", svc.DefaultPermission().Name)
+	return nil
+}
+
+func (s *Server) closeAuth() {
+	if s.auth != nil {
+		_ = s.auth.Close()
+	}
+}
+
+// AuthService is the server's auth service, nil when auth is off.
+func (s *Server) AuthService() *auth.Service { return s.auth }

@@ -1,0 +1,44 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/mltrack/mltrack/internal/mlflow"
+)
+
+// The lookups the auth middleware needs to find the experiment a request
+// acts on. Each answers RESOURCE_DOES_NOT_EXIST for an unknown entity.
+
+// RunExperimentID returns the experiment ID of a run.
+func (s *Store) RunExperimentID(ctx context.Context, runID string) (string, error) {
+	return s.lookupExperimentID(ctx, "SELECT experiment_id FROM runs WHERE run_uuid = ?", runID,
+		func() error { return mlflow.NotFound("Run with id=%s not found", runID) })
+}
+
+// LoggedModelExperimentID returns the experiment ID of a logged model.
+func (s *Store) LoggedModelExperimentID(ctx context.Context, modelID string) (string, error) {
+	return s.lookupExperimentID(ctx, "SELECT experiment_id FROM logged_models WHERE model_id = ?", modelID,
+		func() error { return mlflow.NotFound("Logged model with ID '%s' not found.", modelID) })
+}
+
+// ExperimentIDByName returns the ID of the experiment with a name.
+func (s *Store) ExperimentIDByName(ctx context.Context, name string) (string, error) {
+	return s.lookupExperimentID(ctx, "SELECT experiment_id FROM experiments WHERE name = ? AND workspace = 'default'", name,
+		func() error { return mlflow.NotFound("Could not find experiment with name '%s'", name) })
+}
+
+func (s *Store) lookupExperimentID(ctx context.Context, query, arg string, notFound func() error) (string, error) {
+	var id int64
+	err := s.reader().QueryRowContext(ctx, s.q(query), arg).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound()
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: look up experiment: %w", err)
+	}
+	return strconv.FormatInt(id, 10), nil
+}
