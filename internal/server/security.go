@@ -76,21 +76,29 @@ func isLocalhostOrigin(origin string) bool {
 	return false
 }
 
+// originAllowed reports whether a cross-origin page may use the API:
+// localhost origins and the configured ones.
+func originAllowed(origin string, allowed []string) bool {
+	if isLocalhostOrigin(origin) {
+		return true
+	}
+	for _, a := range allowed {
+		if a == "*" || matchPattern(origin, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockCORS reports a state-changing request from a foreign origin, which
+// MLflow refuses with 403.
 func blockCORS(origin, method string, allowed []string) bool {
 	switch method {
 	case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
 	default:
 		return false
 	}
-	if origin == "" || isLocalhostOrigin(origin) {
-		return false
-	}
-	for _, a := range allowed {
-		if a == "*" || matchPattern(origin, a) {
-			return false
-		}
-	}
-	return true
+	return origin != "" && !originAllowed(origin, allowed)
 }
 
 // security wraps h with MLflow's security middleware.
@@ -110,7 +118,11 @@ func security(h http.Handler, allowedHosts, allowedOrigins []string) http.Handle
 				plain(w, http.StatusForbidden, corsBlockedMsg)
 				return
 			}
-			if origin != "" {
+			// MLflow echoes any origin (with credentials allowed); mltrack
+			// answers CORS only to localhost and the allowed origins, so
+			// that a foreign page cannot read the API with a user's
+			// browser credentials (docs/security.md).
+			if origin != "" && originAllowed(origin, allowedOrigins) {
 				hdr.Set("Access-Control-Allow-Origin", origin)
 				hdr.Set("Access-Control-Allow-Credentials", "true")
 				hdr.Set("Access-Control-Expose-Headers", "*")
