@@ -39,6 +39,10 @@ if [ -n "$(git status --porcelain -- web/dist)" ]; then
   git status --porcelain -- web/dist | head
   echo "web/dist differs from a fresh build of web/src: rebuild and commit it"; exit 1
 fi
-log "web: browser tests"
 go build -o bin/mltrack ./cmd/mltrack
+
+log "web: browser tests"
 (cd web && MLTRACK_BIN="$PWD/../bin/mltrack" npm test)
+
+log "a third-party client: the npm mlflow package"
+(cd test/npm-client && npm ci --no-audit --no-fund --silent && MLTRACK_BIN="$PWD/../../bin/mltrack" npm test)

@@ -21,7 +21,45 @@ func (a *API) experimentRoutes() []route {
 		{"POST", "experiments/set-experiment-tag", wrap(a.setExperimentTag)},
 		{"POST", "experiments/delete-experiment-tag", wrap(a.deleteExperimentTag)},
 	}
+	rs = append(rs, route{"GET", "experiments/list", wrap(a.listExperiments)})
 	return append(rs, getAndPost("experiments/search", a.searchExperiments)...)
+}
+
+// listExperiments is MLflow 1.x's experiments/list, removed in MLflow 2 but
+// still called by older REST clients (the npm mlflow package): every
+// experiment of the view type, paged like search (docs/compatibility.md).
+func (a *API) listExperiments(r *http.Request) (any, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, err
+	}
+	view, err := viewType(p, "view_type")
+	if err != nil {
+		return nil, err
+	}
+	maxResults, _, err := p.int64Field("max_results")
+	if err != nil {
+		return nil, err
+	}
+	if maxResults <= 0 || maxResults > mlflow.MaxResultsSearchExperim {
+		maxResults = mlflow.MaxResultsSearchExperim
+	}
+	token, err := p.str("page_token")
+	if err != nil {
+		return nil, err
+	}
+	q := store.ExperimentQuery{ViewType: view, Page: store.Page{MaxResults: int(maxResults)}}
+	if q.Page.Offset, err = search.DecodeOffsetToken(token); err != nil {
+		return nil, err
+	}
+	exps, next, err := a.Tracking.SearchExperiments(r.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Experiments   []mlflow.Experiment `json:"experiments,omitempty"`
+		NextPageToken string              `json:"next_page_token,omitempty"`
+	}{exps, next}, nil
 }
 
 func (a *API) createExperiment(r *http.Request) (any, error) {

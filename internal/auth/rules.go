@@ -98,6 +98,7 @@ var mlflowRules = map[string]rule{
 	"POST experiments/delete-experiment-tag": on(tExperiment, ActUpdate),
 	"GET experiments/search":                 signedIn().filtered(fExperiments),
 	"POST experiments/search":                signedIn().filtered(fExperiments),
+	"GET experiments/list":                   signedIn().filtered(fExperiments),
 	// Runs
 	"POST runs/create":        on(tExperiment, ActUpdate),
 	"GET runs/get":            on(tRun, ActRead),
