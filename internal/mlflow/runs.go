@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Limits of metrics/get-history-bulk-interval (MLflow's handlers.py).
@@ -79,8 +81,8 @@ func (e *ParamChangeError) Single() *Error {
 	return InvalidParam("Changing param values is not allowed. Param with key='%s' was already logged with value='%s' for run ID='%s'. Attempted logging new value '%s'.", c.Key, c.Old, e.RunID, c.New)
 }
 
-// PyRepr writes a string as Python's repr() does (enough for messages:
-// single quotes unless the text has a single quote and no double quote).
+// PyRepr writes a string as Python's repr() does, for messages that
+// quote values as MLflow's do.
 func PyRepr(s string) string {
 	q := byte('\'')
 	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
@@ -90,9 +92,7 @@ func PyRepr(s string) string {
 	b.WriteByte(q)
 	for _, r := range s {
 		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
+		case r == '\\' || r == rune(q):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		case r == '\n':
@@ -101,10 +101,14 @@ func PyRepr(s string) string {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
+		case r == ' ' || (r < utf8.RuneSelf && r > 0x20 && r < 0x7f) || (r >= 0x7f && unicode.IsPrint(r)):
 			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		}
 	}
 	b.WriteByte(q)
