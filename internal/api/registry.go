@@ -207,27 +207,33 @@ func registryPage(p *params, def, limit int64) (store.Page, error) {
 	return store.Page{MaxResults: int(n), Offset: offset}, nil
 }
 
-func (a *API) searchRegisteredModels(r *http.Request) (any, error) {
+// registryQuery reads a registry search request: paging, then filter and
+// order_by parsed together so that the first error is the one MLflow
+// reports.
+func registryQuery(r *http.Request, defaultN, maxN int64, parse func(string, []string) ([]search.Comparison, []search.OrderKey, error)) (store.RegistryQuery, error) {
+	var q store.RegistryQuery
 	p, err := readRegistryParams(r)
 	if err != nil {
-		return nil, err
+		return q, err
 	}
 	filter, err := p.str("filter")
 	if err != nil {
-		return nil, err
+		return q, err
 	}
 	orderBy, err := p.strList("order_by")
 	if err != nil {
-		return nil, err
+		return q, err
 	}
-	q := store.RegistryQuery{}
-	if q.Page, err = registryPage(p, mlflow.DefaultResultsRegisteredModels, mlflow.MaxResultsRegisteredModels); err != nil {
-		return nil, err
+	if q.Page, err = registryPage(p, defaultN, maxN); err != nil {
+		return q, err
 	}
-	if q.Filter, err = search.ParseRegisteredModelFilter(filter); err != nil {
-		return nil, err
-	}
-	if q.OrderBy, err = search.ParseRegisteredModelOrderBy(orderBy); err != nil {
+	q.Filter, q.OrderBy, err = parse(filter, orderBy)
+	return q, err
+}
+
+func (a *API) searchRegisteredModels(r *http.Request) (any, error) {
+	q, err := registryQuery(r, mlflow.DefaultResultsRegisteredModels, mlflow.MaxResultsRegisteredModels, search.ParseRegisteredModelSearch)
+	if err != nil {
 		return nil, err
 	}
 	rms, next, err := a.Registry.SearchRegisteredModels(r.Context(), q)
@@ -583,26 +589,8 @@ func (a *API) deleteModelVersion(r *http.Request) (any, error) {
 }
 
 func (a *API) searchModelVersions(r *http.Request) (any, error) {
-	p, err := readRegistryParams(r)
+	q, err := registryQuery(r, mlflow.DefaultResultsModelVersions, mlflow.MaxResultsModelVersions, search.ParseModelVersionSearch)
 	if err != nil {
-		return nil, err
-	}
-	filter, err := p.str("filter")
-	if err != nil {
-		return nil, err
-	}
-	orderBy, err := p.strList("order_by")
-	if err != nil {
-		return nil, err
-	}
-	q := store.RegistryQuery{}
-	if q.Page, err = registryPage(p, mlflow.DefaultResultsModelVersions, mlflow.MaxResultsModelVersions); err != nil {
-		return nil, err
-	}
-	if q.Filter, err = search.ParseModelVersionFilter(filter); err != nil {
-		return nil, err
-	}
-	if q.OrderBy, err = search.ParseModelVersionOrderBy(orderBy); err != nil {
 		return nil, err
 	}
 	mvs, next, err := a.Registry.SearchModelVersions(r.Context(), q)
