@@ -60,7 +60,7 @@ function parseCSV(text: string, sep: string): string[][] {
   return rows;
 }
 
-function Preview({ root, file }: { root: ArtifactRoot; file: FileInfo }) {
+export function Preview({ root, file }: { root: ArtifactRoot; file: FileInfo }) {
   const url = api.artifactURL(root, file.path);
   const [text, setText] = useState<string | null>(null);
   const [err, setErr] = useState<string>('');

@@ -9,6 +9,7 @@ import { EditableMarkdown, ErrorBox, KVTable, PromptModal, Spinner, StatusBadge,
 import { ArtifactBrowser } from '../components/Artifacts';
 import { ChartControls, chartOpts } from '../components/ChartControls';
 import { MetricChart } from '../components/MetricChart';
+import { metricVersion } from '../metrics';
 import { RegisterModal } from '../components/RegisterModal';
 import { GIT, NOTE, PARENT, SOURCE, runName } from './Runs';
 import { experimentName } from './Experiments';
@@ -154,13 +155,13 @@ function Overview({ run, onChange }: { run: Run; onChange: (r: Run) => void }) {
 function MetricsTab({ run, system, query }: { run: Run; system: boolean; query: URLSearchParams }) {
   const opts = chartOpts(query);
   const keys = (run.data.metrics || []).map((m) => m.key).filter((k) => k.startsWith('system/') === system && k.toLowerCase().includes(opts.q.toLowerCase())).sort();
-  const runs = [{ id: run.info.run_id, label: runName(run), color: colorFor(run.info.run_id), start: run.info.start_time, running: run.info.status === 'RUNNING' }];
+  const base = { id: run.info.run_id, label: runName(run), color: colorFor(run.info.run_id), start: run.info.start_time, running: run.info.status === 'RUNNING' };
   return (
     <div>
       <ChartControls opts={opts} />
       {!keys.length ? <div class="empty">{system ? 'No system metrics. Start runs with log_system_metrics=True to record CPU, memory, disk, network and GPU usage.' : 'No model metrics logged.'}</div> : null}
       <div class="chart-grid">
-        {keys.map((k) => <MetricChart key={k} metric={k} runs={runs} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
+        {keys.map((k) => <MetricChart key={k} metric={k} runs={[{ ...base, version: metricVersion(run, k) }]} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
       </div>
     </div>
   );
@@ -181,7 +182,8 @@ function ModelArtifacts({ modelId, query }: { modelId: string; query: URLSearchP
 export function RunPage({ expId, runId, tab, query }: { expId: string; runId: string; tab: string; query: URLSearchParams }) {
   const { data: run, error, set, reload } = useAsync(() => api.getRun(runId), [runId]);
   const [renaming, setRenaming] = useState(false);
-  usePoll(reload, 3000, run?.info.status === 'RUNNING');
+  // Live: a running run is re-read every second (one small request); charts refetch only what changed.
+  usePoll(reload, 1000, run?.info.status === 'RUNNING');
   useEffect(() => { document.title = run ? `${runName(run)} · mltrack` : 'mltrack'; }, [run]);
   if (error && !run) return <div class="page"><ErrorBox error={error} /></div>;
   if (!run) return <div class="page"><Spinner /></div>;

@@ -26,7 +26,11 @@ export interface RunsState {
 
 const MAX_RUNS = 50000;
 
-/** useRuns loads every run matching the query, page by page, showing the first page at once. */
+/**
+ * useRuns loads every run matching the query. The first small page comes
+ * first so the table shows at once; the rest streams in, 1000 per request,
+ * in the background.
+ */
 export function useRuns(expId: string, filter: string, orderBy: string[], viewType: string) {
   const [st, setSt] = useState<RunsState>({ runs: [], done: false, loading: true });
   const gen = useRef(0);
@@ -36,8 +40,11 @@ export function useRuns(expId: string, filter: string, orderBy: string[], viewTy
     let token: string | undefined;
     let all: Run[] = [];
     try {
+      let first = true;
       do {
-        const page = await api.searchRunsPage([expId], filter, orderBy, viewType, token, 1000);
+        // Page tokens are offsets, so a first page of 100 continues with pages of 1000.
+        const page = await api.searchRunsPage([expId], filter, orderBy, viewType, token, first && !quiet ? 100 : 1000);
+        first = false;
         if (g !== gen.current) return;
         all = all.concat(page.runs || []);
         token = page.next_page_token;
@@ -50,21 +57,27 @@ export function useRuns(expId: string, filter: string, orderBy: string[], viewTy
   };
   useEffect(() => { load(false); }, [expId, filter, orderBy.join('|'), viewType]);
   const anyRunning = st.runs.some((r) => r.info.status === 'RUNNING');
-  // Live: small experiments reload quietly; large ones refresh only their running runs.
+  // Live: every second re-read only the running runs; every 10 s re-read a
+  // small experiment whole, so new runs appear too.
   const refreshRunning = async () => {
     const g = gen.current;
     const ids = st.runs.filter((r) => r.info.status === 'RUNNING').map((r) => r.info.run_id);
     const fresh = new Map<string, Run>();
     for (let i = 0; i < ids.length; i += 100) {
       const inList = ids.slice(i, i + 100).map((id) => `'${id}'`).join(', ');
-      const f = `${filter ? filter + ' and ' : ''}attributes.run_id IN (${inList})`;
-      const page = await api.searchRunsPage([expId], f, orderBy, viewType, undefined, 1000).catch(() => ({ runs: [] as Run[] }));
+      const page = await api.searchRunsPage([expId], `attributes.run_id IN (${inList})`, orderBy, 'ALL', undefined, 1000).catch(() => ({ runs: [] as Run[] }));
       page.runs?.forEach((r) => fresh.set(r.info.run_id, r));
     }
     if (g !== gen.current || !fresh.size) return;
     setSt((s) => ({ ...s, runs: s.runs.map((r) => fresh.get(r.info.run_id) || r) }));
   };
-  usePoll(() => { if (st.loading) return; if (st.runs.length <= 1000) load(true); else refreshRunning(); }, 3000, anyRunning && st.done);
+  const ticks = useRef(0);
+  usePoll(() => {
+    if (st.loading) return;
+    ticks.current++;
+    if (st.runs.length <= 1000 && ticks.current % 10 === 0) load(true);
+    else refreshRunning();
+  }, 1000, anyRunning && st.done);
   return { ...st, reload: () => load(true) };
 }
 
@@ -293,10 +306,16 @@ function VirtualRunsTable(props: {
 }) {
   const { rows, cols } = props;
   const scroller = useRef<HTMLDivElement>(null);
-  const [view, setView] = useState({ top: 0, h: 800 });
+  // The window of rows drawn, in whole rows (8 rows of overscan each side,
+  // moved in steps of 4): scrolling within a step renders nothing.
+  const [view, setView] = useState({ first: 0, last: 40 });
   useEffect(() => {
     const el = scroller.current!;
-    const on = () => setView({ top: el.scrollTop, h: el.clientHeight });
+    const on = () => {
+      const first = Math.max(0, Math.floor(el.scrollTop / ROW_H / 4) * 4 - 8);
+      const last = Math.ceil((el.scrollTop + el.clientHeight) / ROW_H / 4) * 4 + 8;
+      setView((v) => (v.first === first && v.last === last ? v : { first, last }));
+    };
     on();
     el.addEventListener('scroll', on, { passive: true });
     const ro = new ResizeObserver(on);
@@ -305,10 +324,11 @@ function VirtualRunsTable(props: {
   }, []);
   const nameW = 260;
   const totalW = 36 + nameW + cols.reduce((s, c) => s + c.width, 0);
-  const first = Math.max(0, Math.floor(view.top / ROW_H) - 8);
-  const last = Math.min(rows.length, Math.ceil((view.top + view.h) / ROW_H) + 8);
-  const allSel = rows.length > 0 && rows.every((r) => props.selected.has(r.run.info.run_id));
-  const arrow = (id: string) => (props.sort.id === id ? (props.sort.desc ? ' ↓' : ' ↑') : '');
+  const first = view.first;
+  const last = Math.min(rows.length, view.last);
+  const allSel = useMemo(() => rows.length > 0 && props.selected.size >= rows.length && rows.every((r) => props.selected.has(r.run.info.run_id)), [rows, props.selected]);
+  const arrow = (id: string) => (props.sort.id === id ? <span class="sort-arrow">{props.sort.desc ? '↓' : '↑'}</span> : null);
+  const sortedCls = (id: string) => (props.sort.id === id ? ' sorted' : '');
   const visible = [];
   for (let i = first; i < last; i++) {
     const r = rows[i];
@@ -321,9 +341,9 @@ function VirtualRunsTable(props: {
         <div class="vcell check" style={{ width: px(36) }}>
           <input type="checkbox" checked={allSel} onChange={(e) => props.toggleAll((e.target as HTMLInputElement).checked)} aria-label="Select all" />
         </div>
-        <div class="vcell name sortable" style={{ width: px(nameW) }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
+        <div class={`vcell name sortable${sortedCls('attr:run_name')}`} style={{ width: px(nameW) }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
         {cols.map((c) => (
-          <div key={c.id} class="vcell sortable" style={{ width: px(c.width) }} title={c.id} data-col-head={c.id} onClick={() => props.setSort(c.id)}>
+          <div key={c.id} class={`vcell sortable${sortedCls(c.id)}`} style={{ width: px(c.width) }} title={c.id} data-col-head={c.id} onClick={() => props.setSort(c.id)}>
             {c.id.startsWith('metric:') ? <span class="col-kind m">M</span> : c.id.startsWith('param:') ? <span class="col-kind p">P</span> : c.id.startsWith('tag:') && !ATTRS.some((a) => a.id === c.id) ? <span class="col-kind t">T</span> : null}
             {c.label}{arrow(c.id)}
           </div>
