@@ -159,6 +159,15 @@ function RunLink({ runId }: { runId: string }) {
   return <a href={href(['experiments', data.info.experiment_id, 'runs', runId])}>{data.info.run_name || runId.slice(0, 8)}</a>;
 }
 
+function LoggedModelLink({ id }: { id: string }) {
+  const { data } = useAsync(() => api.getLoggedModel(id).catch(() => null), [id]);
+  if (!data) return <span class="mono small">{id}</span>;
+  const runId = data.info.source_run_id;
+  return runId
+    ? <a href={href(['experiments', data.info.experiment_id, 'runs', runId, 'artifacts'], { model: id })}>{data.info.name} <span class="mono small">{id}</span></a>
+    : <span>{data.info.name} <span class="mono small">{id}</span></span>;
+}
+
 export function ModelVersionPage({ name, version }: { name: string; version: string }) {
   const v = useAsync(() => api.get<{ model_version: ModelVersion }>('model-versions/get', { name, version }).then((r) => r.model_version), [name, version]);
   const [aliasing, setAliasing] = useState(false);
@@ -196,6 +205,7 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
               { key: 'Status', value: mv.status || '' },
               { key: 'Source', value: <span class="mono small">{mv.source}</span> },
               { key: 'Source run', value: mv.run_id && !/^0+$/.test(mv.run_id) ? <RunLink runId={mv.run_id} /> : '–' },
+              ...(/^models:\/m-/.test(mv.source || '') ? [{ key: 'Logged model', value: <LoggedModelLink id={(mv.source || '').slice('models:/'.length)} /> }] : []),
             ]} />
           </section>
           <section class="card">
