@@ -105,8 +105,9 @@ export function columnFor(id: string): Column {
   const [kind, ...rest] = id.split(':');
   const key = rest.join(':');
   const bq = '`' + key.replace(/`/g, '') + '`';
-  if (kind === 'metric') return { id, label: key, width: Math.min(160, Math.max(90, key.length * 7 + 20)), sortKey: `metrics.${bq}` };
-  if (kind === 'param') return { id, label: key, width: Math.min(160, Math.max(80, key.length * 7 + 20)), sortKey: `params.${bq}` };
+  // Room for the label, its kind badge and a sort arrow.
+  if (kind === 'metric') return { id, label: key, width: Math.min(190, Math.max(100, key.length * 7 + 52)), sortKey: `metrics.${bq}` };
+  if (kind === 'param') return { id, label: key, width: Math.min(190, Math.max(90, key.length * 7 + 52)), sortKey: `params.${bq}` };
   return { id, label: key, width: 130, sortKey: `tags.${bq}` };
 }
 
@@ -322,17 +323,20 @@ function VirtualRunsTable(props: {
     ro.observe(el);
     return () => { el.removeEventListener('scroll', on); ro.disconnect(); };
   }, []);
-  const nameW = 260;
+  const nameW = 230;
   const totalW = 36 + nameW + cols.reduce((s, c) => s + c.width, 0);
   const first = view.first;
   const last = Math.min(rows.length, view.last);
   const allSel = useMemo(() => rows.length > 0 && props.selected.size >= rows.length && rows.every((r) => props.selected.has(r.run.info.run_id)), [rows, props.selected]);
   const arrow = (id: string) => (props.sort.id === id ? <span class="sort-arrow">{props.sort.desc ? '↓' : '↑'}</span> : null);
   const sortedCls = (id: string) => (props.sort.id === id ? ' sorted' : '');
+  // Rows are keyed by slot, not run: scrolling patches the text of the row
+  // elements already there instead of building new ones.
+  const slots = Math.max(1, view.last - view.first);
   const visible = [];
   for (let i = first; i < last; i++) {
     const r = rows[i];
-    visible.push(<RunRow key={r.run.info.run_id} row={r} top={i * ROW_H} width={totalW} nameW={nameW} cols={cols} sel={props.selected.has(r.run.info.run_id)}
+    visible.push(<RunRow key={i % slots} row={r} top={i * ROW_H} width={totalW} nameW={nameW} cols={cols} sel={props.selected.has(r.run.info.run_id)}
       expId={props.expId} toggleSel={props.toggleSel} toggleExpand={props.toggleExpand} />);
   }
   return (
@@ -394,7 +398,11 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
     return desc ? y - x : x - y;
   };
   const rows = useMemo(() => buildRows(runs.runs, expanded, clientSort), [runs.runs, expanded, sortId, desc]);
-  const columns = cols.map(columnFor);
+  const nested = useMemo(() => {
+    const ids = new Set(runs.runs.map((r) => r.info.run_id));
+    return runs.runs.filter((r) => { const p = tag(r.data.tags, PARENT); return p && ids.has(p) && p !== r.info.run_id; }).length;
+  }, [runs.runs]);
+  const columns = useMemo(() => cols.map(columnFor), [cols.join('\u0000')]);
 
   const setSort = (id: string) => setQuery({ sort: id === 'attr:start_time' ? undefined : id, asc: id === sortId && desc ? '1' : undefined });
   const selIds = [...selected];
@@ -445,6 +453,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
       <ErrorBox error={runs.error} />
       <div class="statusline muted small">
         {runs.loading ? `Loading runs… ${runs.runs.length || ''}` : `${runs.runs.length} run${runs.runs.length === 1 ? '' : 's'}`}
+        {nested && view === 'table' ? ` (${nested} nested under their parent${expanded.size ? '' : ', collapsed'})` : ''}
         {runs.runs.some((r) => r.info.status === 'RUNNING') ? <span class="live"> ● live</span> : null}
       </div>
       {view === 'table' ? (
