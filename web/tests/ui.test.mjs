@@ -175,6 +175,7 @@ if (missing && process.env.CI === 'true') {
       const mv = (await api.get('model-versions/get', { name: 'food11-from-ui', version: '1' })).model_version;
       assert.equal(mv.run_id, ids.baseline.run_id);
       assert.match(mv.source, /\/model$/);
+      await page.locator('a', { hasText: 'baseline-resnet18-v2' }).waitFor();
       await screenshot(page, '07-model-version');
     });
 
