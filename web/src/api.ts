@@ -80,13 +80,13 @@ function qs(params: Record<string, unknown>): string {
   return s ? '?' + s : '';
 }
 
-async function call<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>, base = BASE): Promise<T> {
   const init: RequestInit = { method, headers: {} };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
   }
-  const res = await fetch(BASE + path + (query ? qs(query) : ''), init);
+  const res = await fetch(base + path + (query ? qs(query) : ''), init);
   const text = await res.text();
   let json: any = {};
   if (text) {
@@ -105,6 +105,8 @@ export const get = <T>(path: string, query?: Record<string, unknown>) => call<T>
 export const post = <T>(path: string, body: unknown) => call<T>('POST', path, body);
 export const del = <T>(path: string, body: unknown) => call<T>('DELETE', path, body);
 export const patch = <T>(path: string, body: unknown) => call<T>('PATCH', path, body);
+/** getPath calls a GET endpoint outside MLflow's namespace (mltrack's own read-only ones). */
+export const getPath = <T>(path: string, query?: Record<string, unknown>) => call<T>('GET', path, undefined, query, '');
 
 // ---- experiments ----
 
@@ -156,29 +158,32 @@ export function num(v: number | string): number | null {
 }
 
 /**
- * Full history of one metric of one run. Pages through get-history so that
- * large histories arrive completely; `maxPoints` bounds what we hold.
+ * Full history of one metric of one run. mltrack answers the whole history
+ * to a request without max_results; MLflow answers a page token instead, so
+ * we go on paging from it. `maxPoints` bounds what we hold.
  */
 export async function metricHistory(runId: string, key: string, maxPoints = 2_000_000): Promise<Metric[]> {
-  const out: Metric[] = [];
-  let page_token: string | undefined;
-  do {
-    const r = await get<{ metrics?: Metric[]; next_page_token?: string }>('metrics/get-history', {
+  let out: Metric[] = [];
+  let r = await get<{ metrics?: Metric[]; next_page_token?: string }>('metrics/get-history', { run_id: runId, metric_key: key });
+  if (r.metrics) out = r.metrics;
+  let page_token = r.next_page_token;
+  while (page_token && out.length < maxPoints) {
+    r = await get<{ metrics?: Metric[]; next_page_token?: string }>('metrics/get-history', {
       run_id: runId, metric_key: key, max_results: 25000, page_token,
     });
     if (r.metrics) for (const m of r.metrics) out.push(m);
     page_token = r.next_page_token;
-  } while (page_token && out.length < maxPoints);
+  }
   return out;
 }
 
 /** Histories of one metric for up to 100 runs at once, sampled by the server. */
-export async function metricHistoryBulk(runIds: string[], key: string, maxResults = 2500): Promise<Map<string, Metric[]>> {
+export async function metricHistoryBulk(runIds: string[], key: string, maxResults = 2500, startStep?: number, endStep?: number): Promise<Map<string, Metric[]>> {
   const byRun = new Map<string, Metric[]>();
   for (let i = 0; i < runIds.length; i += 100) {
     const chunk = runIds.slice(i, i + 100);
     const r = await get<{ metrics?: Metric[] }>('metrics/get-history-bulk-interval', {
-      run_ids: chunk, metric_key: key, max_results: maxResults,
+      run_ids: chunk, metric_key: key, max_results: maxResults, start_step: startStep, end_step: endStep,
     });
     for (const m of r.metrics || []) {
       const id = m.run_id || chunk[0];
@@ -251,12 +256,16 @@ export async function searchRegisteredModels(filter: string): Promise<Registered
 export const getRegisteredModel = (name: string) =>
   get<{ registered_model: RegisteredModel }>('registered-models/get', { name }).then((r) => r.registered_model);
 
-export async function searchModelVersions(name: string): Promise<ModelVersion[]> {
+export function searchModelVersions(name: string): Promise<ModelVersion[]> {
+  return searchModelVersionsWhere(`name='${name.replace(/'/g, "\\'")}'`);
+}
+
+export async function searchModelVersionsWhere(filter: string): Promise<ModelVersion[]> {
   const out: ModelVersion[] = [];
   let page_token: string | undefined;
   do {
     const r = await get<{ model_versions?: ModelVersion[]; next_page_token?: string }>('model-versions/search', {
-      filter: `name='${name.replace(/'/g, "\\'")}'`, max_results: 1000, page_token,
+      filter, max_results: 1000, page_token,
     });
     out.push(...(r.model_versions || []));
     page_token = r.next_page_token;

@@ -122,6 +122,7 @@ export function apiClient(base) {
     get: (p, q) => call('GET', p, undefined, q),
     post: (p, b) => call('POST', p, b),
     del: (p, b) => call('DELETE', p, b),
+    patch: (p, b) => call('PATCH', p, b),
     async putArtifact(artifactUri, relPath, content) {
       const m = /^mlflow-artifacts:\/(.*)$/.exec(artifactUri);
       if (!m) throw new Error('unexpected artifact uri ' + artifactUri);

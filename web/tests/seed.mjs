@@ -109,6 +109,29 @@ export async function seed(api) {
   await api.putArtifact(baseline.artifact_uri, 'model/data/model.pth', new Uint8Array([0x80, 0x02, 0, 1, 2, 3, 0, 0]));
   await finish(api, baseline.run_id, bStart + 70000);
 
+  // Trial 3 also logged an MLflow 3 logged model (as mlflow.pytorch.log_model does).
+  const lm = (await api.post('logged-models', {
+    experiment_id: food, name: 'food11-adam', source_run_id: children[2].run_id,
+    params: [{ key: 'lr', value: '0.001' }], tags: [{ key: 'mlflow.user', value: 'alice' }],
+  })).model;
+  await api.putArtifact(lm.info.artifact_uri, 'MLmodel', MLMODEL.replace('artifact_path: model\n', ''));
+  await api.putArtifact(lm.info.artifact_uri, 'requirements.txt', 'mlflow==3.6.0\ntorch==2.5.1\n');
+  await api.putArtifact(lm.info.artifact_uri, 'data/model.pth', new Uint8Array([0x80, 0x02, 9, 9]));
+  await api.patch(`logged-models/${lm.info.model_id}`, { model_id: lm.info.model_id, status: 'LOGGED_MODEL_READY' });
+  await api.post('runs/outputs', { run_id: children[2].run_id, models: [{ model_id: lm.info.model_id, step: 0 }] });
+  for (let i = 0; i < children.length; i++) await api.putArtifact(children[i].artifact_uri, 'config.json', JSON.stringify(configs[i]));
+
+  // A long-running job whose loss has 20,000 points (zoom fetches the detail).
+  const long = await createRun(api, tab, 'long-pretrain', { start: T0, user: 'dave' });
+  await Promise.all(Array.from({ length: 20 }, (_, b) => api.post('runs/log-batch', {
+    run_id: long.run_id,
+    metrics: Array.from({ length: 1000 }, (_, i) => {
+      const s = b * 1000 + i;
+      return { key: 'loss', value: 3 * Math.exp(-s / 4000) + 0.1 * Math.sin(s / 50) + (s === 12345 ? 5 : 0), timestamp: T0 + s * 10, step: s };
+    }),
+  })));
+  await finish(api, long.run_id, T0 + 200000);
+
   // A failed run and a run still going (for live updates).
   const failed = await createRun(api, food, 'oom-batch-512', { start: T0 + 500000, user: 'bob', tags: { 'mlflow.source.name': src } });
   await logTraining(api, failed.run_id, { lr: 0.05, batch: 512, optimizer: 'sgd', epochs: 3, seed: 5, start: T0 + 500000, system: false });
@@ -130,5 +153,5 @@ export async function seed(api) {
   await api.post('registered-models/create', { name: 'food11-resnet', description: 'Food-11 classifier.' });
   await api.post('model-versions/create', { name: 'food11-resnet', source: `${baseline.artifact_uri}/model`, run_id: baseline.run_id });
 
-  return { food, llm, tab, parent, children, baseline, failed, live };
+  return { food, llm, tab, parent, children, baseline, failed, live, loggedModel: lm, long };
 }

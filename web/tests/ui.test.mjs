@@ -97,10 +97,16 @@ if (missing && process.env.CI === 'true') {
       await page.locator('.picker input[data-col="metric:val_accuracy"]').check();
       await page.locator('.picker input.search').fill('optim');
       await page.locator('.picker input[data-col="param:optimizer"]').check();
+      await page.locator('.picker input.search').fill('');
+      await page.locator('.picker input[data-col="tag:mlflow.source.name"]').uncheck();
       await page.getByRole('button', { name: 'Done' }).click();
       await page.locator('[data-col-head="metric:val_accuracy"]').waitFor();
       await page.reload();
       await page.locator('[data-col-head="param:optimizer"]').waitFor();
+      for (const c of ['tag:mlflow.note.content', 'attr:user_id', 'tag:mlflow.source.git.commit', 'attr:duration', 'attr:status']) {
+        assert.equal(await page.locator(`[data-col-head="${c}"]`).count(), 1, `${c} column shown`);
+      }
+      assert.equal(await page.locator('[data-col-head="tag:mlflow.source.name"]').count(), 0, 'removed column stays removed');
       // Sorting by the metric column orders runs by it (server-side order_by).
       await page.locator('[data-col-head="metric:val_accuracy"]').click();
       await page.waitForURL(/sort=metric/);
@@ -169,6 +175,7 @@ if (missing && process.env.CI === 'true') {
       const mv = (await api.get('model-versions/get', { name: 'food11-from-ui', version: '1' })).model_version;
       assert.equal(mv.run_id, ids.baseline.run_id);
       assert.match(mv.source, /\/model$/);
+      await page.locator('a', { hasText: 'baseline-resnet18-v2' }).waitFor();
       await screenshot(page, '07-model-version');
     });
 
@@ -185,6 +192,68 @@ if (missing && process.env.CI === 'true') {
       await page.locator('.chart-card[data-metric=val_accuracy]').scrollIntoViewIfNeeded();
       await page.locator('.chart-card[data-metric=val_accuracy][data-series="2"]').waitFor();
       await screenshot(page, '08-compare');
+    });
+
+    test('compare three runs: parallel coordinates, models and artifacts side by side', async () => {
+      await go(`/compare?runs=${ids.children.map((c) => c.run_id).join(',')}&exp=${ids.food}`);
+      await page.locator('h1', { hasText: 'Comparing 3 runs' }).waitFor();
+      // Parallel coordinates: one line per run over the differing params (lr, batch_size, optimizer) and a metric.
+      const pc = page.locator('svg.parcoords');
+      await pc.waitFor();
+      assert.equal(await pc.getAttribute('data-lines'), '3');
+      assert.equal(await pc.getAttribute('data-axes'), '4');
+      assert.equal(await page.locator('svg.parcoords g.pc-line').count(), 3);
+      await page.locator('select[name=pc-metric]').selectOption('val_accuracy');
+      await page.locator('.chip', { hasText: 'epochs' }).click();
+      assert.equal(await pc.getAttribute('data-axes'), '5');
+      await pc.scrollIntoViewIfNeeded();
+      await screenshot(page, '13-compare-parallel-coordinates');
+      // Models side by side: trial 3 logged one.
+      await page.locator('[data-testid=compare-models] a', { hasText: 'food11-adam' }).waitFor();
+      // Artifacts side by side: config.json differs between the trials; open it for all three.
+      const row = page.locator('[data-testid=compare-artifacts] tr.differs[data-path="config.json"]');
+      await row.waitFor();
+      await row.locator('button[data-action=preview-side-by-side]').click();
+      for (const lr of ['0.01', '0.05', '0.001']) await page.locator('.side-by-side pre.code', { hasText: `"lr": ${lr}` }).waitFor();
+      await page.locator('.side-by-side').scrollIntoViewIfNeeded();
+      await screenshot(page, '14-compare-artifacts');
+    });
+
+    test('register a logged model as a new version of an existing model', async () => {
+      const run = ids.children[2];
+      await go(`/experiments/${ids.food}/runs/${run.run_id}`);
+      await page.locator('button[data-action=register-logged-model]').click();
+      await page.locator('.modal input[name=mode][value=existing]').check();
+      await page.locator('.modal select[name=existing-model]').selectOption('food11-resnet');
+      await page.locator('.modal button[type=submit]').click();
+      await page.waitForURL(/#\/models\/food11-resnet\/versions\/2/);
+      const mv = (await api.get('model-versions/get', { name: 'food11-resnet', version: '2' })).model_version;
+      assert.equal(mv.source, `models:/${ids.loggedModel.info.model_id}`);
+      assert.equal(mv.run_id, run.run_id);
+      await page.getByText('sweep-trial-3').waitFor();
+    });
+
+    test('chart zoom fetches the full detail of the range', async () => {
+      await go(`/experiments/${ids.tab}/runs/${ids.long.run_id}/model-metrics`);
+      const card = page.locator('.chart-card[data-metric=loss]');
+      await card.locator('canvas').waitFor();
+      assert.equal(await card.getAttribute('data-total'), '20000');
+      const overview = Number(await card.getAttribute('data-points'));
+      assert.ok(overview <= 8000, `overview thinned, got ${overview} points`);
+      const box = await card.locator('.u-over').boundingBox();
+      await page.mouse.move(box.x + box.width * 0.6, box.y + 20);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.65, box.y + 20, { steps: 5 });
+      await page.mouse.up();
+      await page.locator('.chart-card[data-metric=loss][data-zoomed="1"][data-detail=ready]').waitFor();
+      const [a, b] = (await card.getAttribute('data-range')).split(',').map(Number);
+      const inRange = Math.floor(b) - Math.ceil(a) + 1;
+      const shown = Number(await card.getAttribute('data-points'));
+      // Every step of the range is drawn (plus one neighbour each side).
+      assert.ok(Math.abs(shown - inRange) <= 2, `zoomed to ${a}..${b}: ${shown} points drawn, ${inRange} in range`);
+      await screenshot(page, '15-chart-zoomed');
+      await card.locator('button[data-action=reset-zoom]').click();
+      await page.locator('.chart-card[data-metric=loss]:not([data-zoomed])').waitFor();
     });
 
     test('chart view: hide a run with the eye toggle', async () => {

@@ -60,7 +60,7 @@ function parseCSV(text: string, sep: string): string[][] {
   return rows;
 }
 
-function Preview({ root, file }: { root: ArtifactRoot; file: FileInfo }) {
+export function Preview({ root, file }: { root: ArtifactRoot; file: FileInfo }) {
   const url = api.artifactURL(root, file.path);
   const [text, setText] = useState<string | null>(null);
   const [err, setErr] = useState<string>('');
@@ -121,7 +121,7 @@ function Preview({ root, file }: { root: ArtifactRoot; file: FileInfo }) {
 }
 
 /** ArtifactBrowser shows a lazily loaded file tree and a preview of the selected file. */
-export function ArtifactBrowser({ root, path: rawPath, onPath, registerName }: { root: ArtifactRoot; path: string; onPath: (p: string) => void; registerName?: string }) {
+export function ArtifactBrowser({ root, path: rawPath, onPath, registerName, modelId, sourceRunId }: { root: ArtifactRoot; path: string; onPath: (p: string) => void; registerName?: string; modelId?: string; sourceRunId?: string }) {
   // Directories carry a trailing slash in the URL so a reload selects them as folders.
   const pathIsDir = rawPath.endsWith('/');
   const path = rawPath.replace(/\/+$/, '');
@@ -163,7 +163,10 @@ export function ArtifactBrowser({ root, path: rawPath, onPath, registerName }: {
         ) : null}
         {sel && !sel.is_dir ? <Preview root={root} file={sel} key={sel.path} /> : !isModelDir ? <div class="muted small-pad">Select a file to preview it.</div> : null}
       </div>
-      {registering ? <RegisterModal source={source} runId={root.runId} defaultName={registerName || base(dir)} onClose={() => setRegistering(false)} /> : null}
+      {registering ? (modelId && !dir
+        // A logged model's root registers as MLflow's client does: source models:/<id>, with model_id.
+        ? <RegisterModal source={`models:/${modelId}`} modelId={modelId} runId={sourceRunId} defaultName={registerName} onClose={() => setRegistering(false)} />
+        : <RegisterModal source={source} runId={root.runId || sourceRunId} defaultName={registerName || base(dir)} onClose={() => setRegistering(false)} />) : null}
     </div>
   );
 }

@@ -40,13 +40,13 @@ export function RegisterModal({ source, runId, modelId, defaultName, onClose }: 
     <Modal title="Register model" onClose={onClose}>
       <form onSubmit={submit} class="register-form">
         <div class="muted small mono ellipsis" title={source}>Source: {source}</div>
-        <label class="check"><input type="radio" name="mode" checked={mode === 'new'} onChange={() => setMode('new')} /> New registered model</label>
+        <label class="check"><input type="radio" name="mode" value="new" checked={mode === 'new'} onChange={() => setMode('new')} /> New registered model</label>
         {mode === 'new' ? (
           <label class="field"><span>Model name</span>
             <input name="model-name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} autoFocus />
           </label>
         ) : null}
-        <label class="check"><input type="radio" name="mode" checked={mode === 'existing'} disabled={!models.length} onChange={() => setMode('existing')} /> New version of an existing model</label>
+        <label class="check"><input type="radio" name="mode" value="existing" checked={mode === 'existing'} disabled={!models.length} onChange={() => setMode('existing')} /> New version of an existing model</label>
         {mode === 'existing' ? (
           <label class="field"><span>Model</span>
             <select name="existing-model" value={existing} onChange={(e) => setExisting((e.target as HTMLSelectElement).value)}>

@@ -6,6 +6,7 @@ import { load, save } from '../store';
 import { ChartControls, chartOpts } from '../components/ChartControls';
 import { MetricChart, type ChartRun } from '../components/MetricChart';
 import { runName } from './Runs';
+import { metricVersion } from '../metrics';
 import { href } from '../router';
 
 /** ChartView: a chart per metric across the experiment's runs, with eye toggles per run. */
@@ -18,7 +19,7 @@ export function ChartView({ expId, runs, query }: { expId: string; runs: Run[]; 
   const candidates = runs.slice(0, limit);
   const visible = candidates.filter((r) => !hidden.includes(r.info.run_id));
   const color = (id: string) => colorAt(Math.max(0, candidates.findIndex((c) => c.info.run_id === id)));
-  const chartRuns: ChartRun[] = visible.map((r) => ({ id: r.info.run_id, label: runName(r), color: color(r.info.run_id), start: r.info.start_time, running: r.info.status === 'RUNNING' }));
+  const chartRuns = (k: string): ChartRun[] => visible.map((r) => ({ id: r.info.run_id, label: runName(r), color: color(r.info.run_id), start: r.info.start_time, running: r.info.status === 'RUNNING', version: metricVersion(r, k) }));
   const keys = useMemo(() => {
     const s = new Set<string>();
     for (const r of visible) r.data.metrics?.forEach((m) => s.add(m.key));
@@ -60,11 +61,11 @@ export function ChartView({ expId, runs, query }: { expId: string; runs: Run[]; 
         {!keys.length ? <div class="empty">No metrics logged by the shown runs.</div> : null}
         {model.length ? <h3 class="section-title">Model metrics <span class="muted">({model.length})</span></h3> : null}
         <div class="chart-grid">
-          {model.map((k) => <MetricChart key={k} metric={k} runs={chartRuns} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
+          {model.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
         </div>
         {system.length ? <h3 class="section-title">System metrics <span class="muted">({system.length})</span></h3> : null}
         <div class="chart-grid">
-          {system.map((k) => <MetricChart key={k} metric={k} runs={chartRuns} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
+          {system.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
         </div>
       </div>
     </div>

@@ -1,12 +1,14 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import * as api from '../api';
 import type { Run } from '../api';
 import { href } from '../router';
 import { colorAt, fmtDuration, fmtNum, fmtTime, tag } from '../format';
-import { ErrorBox, Spinner, StatusBadge, useAsync } from '../components/ui';
+import { ErrorBox, Spinner, StatusBadge, useAsync, usePoll } from '../components/ui';
 import { ChartControls, chartOpts } from '../components/ChartControls';
 import { MetricChart } from '../components/MetricChart';
-import { Chart } from '../components/Chart';
+import { ParallelCoords, type PCLine } from '../components/ParallelCoords';
+import { CompareArtifacts, CompareModels } from '../components/CompareSides';
+import { metricVersion } from '../metrics';
 import { GIT, runName } from './Runs';
 
 function valueOf(r: Run, kind: 'param' | 'metric' | 'tag', key: string): string | undefined {
@@ -16,6 +18,11 @@ function valueOf(r: Run, kind: 'param' | 'metric' | 'tag', key: string): string 
   return m === undefined ? undefined : fmtNum(api.num(m.value) ?? String(m.value));
 }
 
+/** lowerIsBetter guesses a metric's direction from its name. */
+export function lowerIsBetter(key: string): boolean {
+  return /loss|err|mse|mae|rmse|perplexity|latency|time|duration|memory|wer|cer/i.test(key.replace(/^system\//, ''));
+}
+
 function CompareTable({ runs, kind, keys, onlyDiff }: { runs: Run[]; kind: 'param' | 'metric' | 'tag'; keys: string[]; onlyDiff: boolean }) {
   const rows = keys.map((k) => {
     const vals = runs.map((r) => valueOf(r, kind, k));
@@ -23,13 +30,14 @@ function CompareTable({ runs, kind, keys, onlyDiff }: { runs: Run[]; kind: 'para
     return { k, vals, differs };
   }).filter((r) => !onlyDiff || r.differs);
   if (!rows.length) return <div class="muted small-pad">{onlyDiff ? 'No differences.' : 'None.'}</div>;
-  // For metrics, mark the best (max) value per row when values are numeric.
+  // For metrics, mark the best value per row: the lowest for losses and errors, else the highest.
   return (
     <table class="grid-table compare-table">
       <tbody>
         {rows.map(({ k, vals, differs }) => {
-          const nums = kind === 'metric' ? vals.map((v) => (v === undefined ? NaN : Number(v))) : [];
-          const max = nums.length ? Math.max(...nums.filter((n) => !Number.isNaN(n))) : NaN;
+          const nums = kind === 'metric' && !k.startsWith('system/') ? vals.map((v) => (v === undefined ? NaN : Number(v))) : [];
+          const ok = nums.filter((n) => !Number.isNaN(n));
+          const max = ok.length ? (lowerIsBetter(k) ? Math.min(...ok) : Math.max(...ok)) : NaN;
           return (
             <tr key={k} class={differs ? 'differs' : ''} data-key={k}>
               <th title={k}>{k}</th>
@@ -42,35 +50,10 @@ function CompareTable({ runs, kind, keys, onlyDiff }: { runs: Run[]; kind: 'para
   );
 }
 
-function Scatter({ runs, params, metrics }: { runs: Run[]; params: string[]; metrics: string[] }) {
-  const numericParams = params.filter((p) => runs.every((r) => { const v = valueOf(r, 'param', p); return v === undefined || !Number.isNaN(Number(v)); }));
-  const [xKey, setX] = useState(numericParams[0] || '');
-  const [yKey, setY] = useState(metrics[0] || '');
-  if (!numericParams.length || !metrics.length) return <div class="muted small-pad">Needs a numeric parameter and a metric.</div>;
-  const pts = runs.map((r) => ({ r, x: Number(valueOf(r, 'param', xKey)), y: api.num(r.data.metrics?.find((m) => m.key === yKey)?.value ?? NaN) }))
-    .filter((p) => !Number.isNaN(p.x) && p.y !== null);
-  return (
-    <div>
-      <div class="chart-controls">
-        <label>Parameter <select value={xKey} onChange={(e) => setX((e.target as HTMLSelectElement).value)}>{numericParams.map((p) => <option key={p}>{p}</option>)}</select></label>
-        <label>Metric <select value={yKey} onChange={(e) => setY((e.target as HTMLSelectElement).value)}>{metrics.map((p) => <option key={p}>{p}</option>)}</select></label>
-      </div>
-      <div class="chart-grid one">
-        {/* One series per run so each point keeps its run's colour. */}
-        <ScatterChart key={xKey + yKey} title={`${yKey} vs ${xKey}`} pts={pts.map((p) => ({ x: p.x, y: p.y as number, label: runName(p.r), color: colorAt(runs.indexOf(p.r)) }))} />
-      </div>
-    </div>
-  );
-}
-
-function ScatterChart({ title, pts }: { title: string; pts: { x: number; y: number; label: string; color: string }[] }) {
-  const series = useMemo(() => pts.map((p) => ({ label: p.label, color: p.color, x: [p.x], y: [p.y] })), [pts.map((p) => `${p.x},${p.y}`).join()]);
-  return <Chart title={title} series={series} height={260} />;
-}
-
 export function ComparePage({ query }: { query: URLSearchParams }) {
   const ids = (query.get('runs') || '').split(',').filter(Boolean);
-  const { data: runs, error } = useAsync(() => Promise.all(ids.map(api.getRun)), [ids.join()]);
+  const { data: runs, error, reload } = useAsync(() => Promise.all(ids.map(api.getRun)), [ids.join()]);
+  usePoll(reload, 1000, !!runs?.some((r) => r.info.status === 'RUNNING'));
   const [onlyDiff, setOnlyDiff] = useState(false);
   const opts = chartOpts(query);
   if (error) return <div class="page"><ErrorBox error={error} /></div>;
@@ -79,7 +62,16 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
   const params = uniq(runs.flatMap((r) => (r.data.params || []).map((p) => p.key)));
   const metrics = uniq(runs.flatMap((r) => (r.data.metrics || []).map((m) => m.key)));
   const tagKeys = uniq(runs.flatMap((r) => (r.data.tags || []).map((t) => t.key))).filter((k) => !k.startsWith('mlflow.') || k === GIT);
-  const chartRuns = runs.map((r) => ({ id: r.info.run_id, label: runName(r), color: colorAt(runs.indexOf(r)), start: r.info.start_time, running: r.info.status === 'RUNNING' }));
+  const chartRuns = (k: string) => runs.map((r, i) => ({ id: r.info.run_id, label: runName(r), color: colorAt(i), start: r.info.start_time, running: r.info.status === 'RUNNING', version: metricVersion(r, k) }));
+  const pcLines: PCLine[] = runs.map((r, i) => ({
+    id: r.info.run_id, label: runName(r), color: colorAt(i),
+    values: Object.fromEntries([
+      ...(r.data.params || []).map((p) => ['param:' + p.key, p.value]),
+      ...(r.data.metrics || []).map((m) => ['metric:' + m.key, api.num(m.value) ?? undefined]),
+    ]),
+  }));
+  const differing = params.filter((p) => new Set(runs.map((r) => valueOf(r, 'param', p) ?? '\u0000')).size > 1);
+  const modelMetricKeys = metrics.filter((m) => !m.startsWith('system/'));
   const modelMetrics = metrics.filter((m) => !m.startsWith('system/') && m.toLowerCase().includes(opts.q.toLowerCase()));
   const exp = query.get('exp') || runs[0]?.info.experiment_id;
   return (
@@ -101,7 +93,8 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
             <tr><th>Status</th>{runs.map((r) => <td key={r.info.run_id}><StatusBadge status={r.info.status} /></td>)}</tr>
             <tr><th>Started</th>{runs.map((r) => <td key={r.info.run_id}>{fmtTime(r.info.start_time)}</td>)}</tr>
             <tr><th>Duration</th>{runs.map((r) => <td key={r.info.run_id}>{fmtDuration(r.info.start_time, r.info.end_time, r.info.status === 'RUNNING')}</td>)}</tr>
-            <tr><th>Models</th>{runs.map((r) => <td key={r.info.run_id} class="mono small">{(r.outputs?.model_outputs || []).map((m) => m.model_id).join(', ') || '–'}</td>)}</tr>
+            <tr><th>User</th>{runs.map((r) => <td key={r.info.run_id}>{r.info.user_id || tag(r.data.tags, 'mlflow.user') || '–'}</td>)}</tr>
+            <tr><th>Git commit</th>{runs.map((r) => <td key={r.info.run_id} class="mono small">{tag(r.data.tags, GIT)?.slice(0, 12) || '–'}</td>)}</tr>
           </tbody>
         </table>
       </div>
@@ -111,12 +104,16 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
       <div class="card"><CompareTable runs={runs} kind="metric" keys={metrics} onlyDiff={onlyDiff} /></div>
       <h3 class="section-title">Tags</h3>
       <div class="card"><CompareTable runs={runs} kind="tag" keys={tagKeys} onlyDiff={onlyDiff} /></div>
-      <h3 class="section-title">Parameter vs metric</h3>
-      <div class="card"><Scatter runs={runs} params={params} metrics={metrics.filter((m) => !m.startsWith('system/'))} /></div>
+      <h3 class="section-title">Parameters against a metric</h3>
+      <div class="card"><ParallelCoords lines={pcLines} params={params} metrics={[...modelMetricKeys, ...metrics.filter((m) => m.startsWith('system/'))]} defaultParams={differing.slice(0, 8)} /></div>
+      <h3 class="section-title">Models</h3>
+      <div class="card"><CompareModels runs={runs} /></div>
+      <h3 class="section-title">Artifacts</h3>
+      <div class="card"><CompareArtifacts runs={runs} /></div>
       <h3 class="section-title">Metric charts</h3>
       <ChartControls opts={opts} />
       <div class="chart-grid">
-        {modelMetrics.map((k) => <MetricChart key={k} metric={k} runs={chartRuns} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} />)}
+        {modelMetrics.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} />)}
       </div>
     </div>
   );

@@ -159,6 +159,25 @@ function RunLink({ runId }: { runId: string }) {
   return <a href={href(['experiments', data.info.experiment_id, 'runs', runId])}>{data.info.run_name || runId.slice(0, 8)}</a>;
 }
 
+/** SourceLink links a version's source folder to the run's artifact browser when it lies in the run's artifacts. */
+function SourceLink({ mv }: { mv: ModelVersion }) {
+  const text = <span class="mono small">{mv.source}</span>;
+  const m = /\/artifacts\/(.+)$/.exec(mv.source || '');
+  const linkable = !!m && !!mv.run_id && !/^models:/.test(mv.source || '');
+  const { data } = useAsync(() => (linkable ? api.getRun(mv.run_id!).catch(() => null) : Promise.resolve(null)), [mv.run_id, linkable]);
+  if (!m || !data || !mv.source!.startsWith((data.info.artifact_uri || '\u0000') + '/')) return text;
+  return <a href={href(['experiments', data.info.experiment_id, 'runs', mv.run_id!, 'artifacts'], { path: m[1].replace(/\/+$/, '') + '/' })} title="Open in the run's artifacts">{text}</a>;
+}
+
+function LoggedModelLink({ id }: { id: string }) {
+  const { data } = useAsync(() => api.getLoggedModel(id).catch(() => null), [id]);
+  if (!data) return <span class="mono small">{id}</span>;
+  const runId = data.info.source_run_id;
+  return runId
+    ? <a href={href(['experiments', data.info.experiment_id, 'runs', runId, 'artifacts'], { model: id })}>{data.info.name} <span class="mono small">{id}</span></a>
+    : <span>{data.info.name} <span class="mono small">{id}</span></span>;
+}
+
 export function ModelVersionPage({ name, version }: { name: string; version: string }) {
   const v = useAsync(() => api.get<{ model_version: ModelVersion }>('model-versions/get', { name, version }).then((r) => r.model_version), [name, version]);
   const [aliasing, setAliasing] = useState(false);
@@ -194,8 +213,9 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
               { key: 'Registered', value: fmtTime(mv.creation_timestamp) },
               { key: 'Last modified', value: fmtTime(mv.last_updated_timestamp) },
               { key: 'Status', value: mv.status || '' },
-              { key: 'Source', value: <span class="mono small">{mv.source}</span> },
+              { key: 'Source', value: <SourceLink mv={mv} /> },
               { key: 'Source run', value: mv.run_id && !/^0+$/.test(mv.run_id) ? <RunLink runId={mv.run_id} /> : '–' },
+              ...(/^models:\/m-/.test(mv.source || '') ? [{ key: 'Logged model', value: <LoggedModelLink id={(mv.source || '').slice('models:/'.length)} /> }] : []),
             ]} />
           </section>
           <section class="card">

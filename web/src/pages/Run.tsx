@@ -9,6 +9,7 @@ import { EditableMarkdown, ErrorBox, KVTable, PromptModal, Spinner, StatusBadge,
 import { ArtifactBrowser } from '../components/Artifacts';
 import { ChartControls, chartOpts } from '../components/ChartControls';
 import { MetricChart } from '../components/MetricChart';
+import { metricVersion } from '../metrics';
 import { RegisterModal } from '../components/RegisterModal';
 import { GIT, NOTE, PARENT, SOURCE, runName } from './Runs';
 import { experimentName } from './Experiments';
@@ -63,6 +64,11 @@ function LoggedModels({ run }: { run: Run }) {
   );
 }
 
+function ParentLink({ expId, runId }: { expId: string; runId: string }) {
+  const { data } = useAsync(() => api.getRun(runId).catch(() => null), [runId]);
+  return <a href={href(['experiments', expId, 'runs', runId])} title={runId}>{data ? runName(data) : <span class="mono small">{runId.slice(0, 8)}</span>}</a>;
+}
+
 function ChildRuns({ run }: { run: Run }) {
   const { data } = useAsync(() => api.searchRunsPage([run.info.experiment_id], `tags.\`${PARENT}\` = '${run.info.run_id}'`, ['attributes.start_time ASC'], 'ACTIVE_ONLY', undefined, 200), [run.info.run_id]);
   const kids = data?.runs || [];
@@ -90,7 +96,8 @@ function Overview({ run, onChange }: { run: Run; onChange: (r: Run) => void }) {
   const git = tag(tags, GIT);
   const source = tag(tags, SOURCE);
   const userTags = tags.filter((t) => showSys || !t.key.startsWith('mlflow.'));
-  const metrics = [...(run.data.metrics || [])].sort((a, b) => a.key.localeCompare(b.key));
+  // Model metrics first, system metrics after.
+  const metrics = [...(run.data.metrics || [])].sort((a, b) => Number(a.key.startsWith('system/')) - Number(b.key.startsWith('system/')) || a.key.localeCompare(b.key));
   const params = [...(run.data.params || [])].sort((a, b) => a.key.localeCompare(b.key));
   const datasets = run.inputs?.dataset_inputs || [];
   return (
@@ -138,7 +145,7 @@ function Overview({ run, onChange }: { run: Run; onChange: (r: Run) => void }) {
             { key: 'User', value: i.user_id || tag(tags, 'mlflow.user') || '–' },
             { key: 'Source', value: source ? <span class="mono small" title={source}>{source}</span> : '–' },
             { key: 'Git commit', value: git ? <span class="mono small" title={git}>{git}</span> : '–' },
-            ...(parent ? [{ key: 'Parent run', value: <a href={href(['experiments', i.experiment_id, 'runs', parent])} class="mono small">{parent}</a> }] : []),
+            ...(parent ? [{ key: 'Parent run', value: <ParentLink expId={i.experiment_id} runId={parent} /> }] : []),
             { key: 'Lifecycle', value: i.lifecycle_stage },
             { key: 'Artifact URI', value: <span class="mono small">{i.artifact_uri}</span> },
           ]} />
@@ -154,13 +161,13 @@ function Overview({ run, onChange }: { run: Run; onChange: (r: Run) => void }) {
 function MetricsTab({ run, system, query }: { run: Run; system: boolean; query: URLSearchParams }) {
   const opts = chartOpts(query);
   const keys = (run.data.metrics || []).map((m) => m.key).filter((k) => k.startsWith('system/') === system && k.toLowerCase().includes(opts.q.toLowerCase())).sort();
-  const runs = [{ id: run.info.run_id, label: runName(run), color: colorFor(run.info.run_id), start: run.info.start_time, running: run.info.status === 'RUNNING' }];
+  const base = { id: run.info.run_id, label: runName(run), color: colorFor(run.info.run_id), start: run.info.start_time, running: run.info.status === 'RUNNING' };
   return (
     <div>
       <ChartControls opts={opts} />
       {!keys.length ? <div class="empty">{system ? 'No system metrics. Start runs with log_system_metrics=True to record CPU, memory, disk, network and GPU usage.' : 'No model metrics logged.'}</div> : null}
       <div class="chart-grid">
-        {keys.map((k) => <MetricChart key={k} metric={k} runs={runs} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
+        {keys.map((k) => <MetricChart key={k} metric={k} runs={[{ ...base, version: metricVersion(run, k) }]} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
       </div>
     </div>
   );
@@ -173,7 +180,7 @@ function ModelArtifacts({ modelId, query }: { modelId: string; query: URLSearchP
   return (
     <div>
       <div class="muted small">Logged model <b>{data.info.name}</b> <span class="mono">{modelId}</span> · <a href={'#' + location.hash.slice(1).split('?')[0]}>run artifacts</a></div>
-      <ArtifactBrowser root={{ uri: data.info.artifact_uri }} path={query.get('path') || ''} onPath={(p) => setQuery({ path: p })} registerName={data.info.name} />
+      <ArtifactBrowser root={{ uri: data.info.artifact_uri }} path={query.get('path') || ''} onPath={(p) => setQuery({ path: p })} registerName={data.info.name} modelId={modelId} sourceRunId={data.info.source_run_id} />
     </div>
   );
 }
@@ -181,7 +188,8 @@ function ModelArtifacts({ modelId, query }: { modelId: string; query: URLSearchP
 export function RunPage({ expId, runId, tab, query }: { expId: string; runId: string; tab: string; query: URLSearchParams }) {
   const { data: run, error, set, reload } = useAsync(() => api.getRun(runId), [runId]);
   const [renaming, setRenaming] = useState(false);
-  usePoll(reload, 3000, run?.info.status === 'RUNNING');
+  // Live: a running run is re-read every second (one small request); charts refetch only what changed.
+  usePoll(reload, 1000, run?.info.status === 'RUNNING');
   useEffect(() => { document.title = run ? `${runName(run)} · mltrack` : 'mltrack'; }, [run]);
   if (error && !run) return <div class="page"><ErrorBox error={error} /></div>;
   if (!run) return <div class="page"><Spinner /></div>;
@@ -217,7 +225,14 @@ export function RunPage({ expId, runId, tab, query }: { expId: string; runId: st
         {tab === 'model-metrics' ? <MetricsTab run={run} system={false} query={query} />
           : tab === 'system-metrics' ? <MetricsTab run={run} system query={query} />
           : tab === 'artifacts' ? (query.get('model') ? <ModelArtifacts modelId={query.get('model')!} query={query} />
-            : <ArtifactBrowser root={{ uri: run.info.artifact_uri || '', runId }} path={query.get('path') || ''} onPath={(p) => setQuery({ path: p })} />)
+            : <>
+              {run.outputs?.model_outputs?.length ? (
+                <div class="muted small logged-models-bar">Logged models of this run:{' '}
+                  {[...new Set(run.outputs.model_outputs.map((m) => m.model_id))].map((id) => <a key={id} class="mono" href={href([...base, 'artifacts'], { model: id })}>{id}</a>)}
+                </div>
+              ) : null}
+              <ArtifactBrowser root={{ uri: run.info.artifact_uri || '', runId }} path={query.get('path') || ''} onPath={(p) => setQuery({ path: p })} />
+            </>)
           : <Overview run={run} onChange={set} />}
       </div>
       {renaming ? (

@@ -26,7 +26,11 @@ export interface RunsState {
 
 const MAX_RUNS = 50000;
 
-/** useRuns loads every run matching the query, page by page, showing the first page at once. */
+/**
+ * useRuns loads every run matching the query. The first small page comes
+ * first so the table shows at once; the rest streams in, 1000 per request,
+ * in the background.
+ */
 export function useRuns(expId: string, filter: string, orderBy: string[], viewType: string) {
   const [st, setSt] = useState<RunsState>({ runs: [], done: false, loading: true });
   const gen = useRef(0);
@@ -36,8 +40,11 @@ export function useRuns(expId: string, filter: string, orderBy: string[], viewTy
     let token: string | undefined;
     let all: Run[] = [];
     try {
+      let first = true;
       do {
-        const page = await api.searchRunsPage([expId], filter, orderBy, viewType, token, 1000);
+        // Page tokens are offsets, so a first page of 100 continues with pages of 1000.
+        const page = await api.searchRunsPage([expId], filter, orderBy, viewType, token, first && !quiet ? 100 : 1000);
+        first = false;
         if (g !== gen.current) return;
         all = all.concat(page.runs || []);
         token = page.next_page_token;
@@ -50,21 +57,27 @@ export function useRuns(expId: string, filter: string, orderBy: string[], viewTy
   };
   useEffect(() => { load(false); }, [expId, filter, orderBy.join('|'), viewType]);
   const anyRunning = st.runs.some((r) => r.info.status === 'RUNNING');
-  // Live: small experiments reload quietly; large ones refresh only their running runs.
+  // Live: every second re-read only the running runs; every 10 s re-read a
+  // small experiment whole, so new runs appear too.
   const refreshRunning = async () => {
     const g = gen.current;
     const ids = st.runs.filter((r) => r.info.status === 'RUNNING').map((r) => r.info.run_id);
     const fresh = new Map<string, Run>();
     for (let i = 0; i < ids.length; i += 100) {
       const inList = ids.slice(i, i + 100).map((id) => `'${id}'`).join(', ');
-      const f = `${filter ? filter + ' and ' : ''}attributes.run_id IN (${inList})`;
-      const page = await api.searchRunsPage([expId], f, orderBy, viewType, undefined, 1000).catch(() => ({ runs: [] as Run[] }));
+      const page = await api.searchRunsPage([expId], `attributes.run_id IN (${inList})`, orderBy, 'ALL', undefined, 1000).catch(() => ({ runs: [] as Run[] }));
       page.runs?.forEach((r) => fresh.set(r.info.run_id, r));
     }
     if (g !== gen.current || !fresh.size) return;
     setSt((s) => ({ ...s, runs: s.runs.map((r) => fresh.get(r.info.run_id) || r) }));
   };
-  usePoll(() => { if (st.loading) return; if (st.runs.length <= 1000) load(true); else refreshRunning(); }, 3000, anyRunning && st.done);
+  const ticks = useRef(0);
+  usePoll(() => {
+    if (st.loading) return;
+    ticks.current++;
+    if (st.runs.length <= 1000 && ticks.current % 10 === 0) load(true);
+    else refreshRunning();
+  }, 1000, anyRunning && st.done);
   return { ...st, reload: () => load(true) };
 }
 
@@ -92,8 +105,9 @@ export function columnFor(id: string): Column {
   const [kind, ...rest] = id.split(':');
   const key = rest.join(':');
   const bq = '`' + key.replace(/`/g, '') + '`';
-  if (kind === 'metric') return { id, label: key, width: Math.min(160, Math.max(90, key.length * 7 + 20)), sortKey: `metrics.${bq}` };
-  if (kind === 'param') return { id, label: key, width: Math.min(160, Math.max(80, key.length * 7 + 20)), sortKey: `params.${bq}` };
+  // Room for the label, its kind badge and a sort arrow.
+  if (kind === 'metric') return { id, label: key, width: Math.min(190, Math.max(100, key.length * 7 + 52)), sortKey: `metrics.${bq}` };
+  if (kind === 'param') return { id, label: key, width: Math.min(190, Math.max(90, key.length * 7 + 52)), sortKey: `params.${bq}` };
   return { id, label: key, width: 130, sortKey: `tags.${bq}` };
 }
 
@@ -293,26 +307,36 @@ function VirtualRunsTable(props: {
 }) {
   const { rows, cols } = props;
   const scroller = useRef<HTMLDivElement>(null);
-  const [view, setView] = useState({ top: 0, h: 800 });
+  // The window of rows drawn, in whole rows (8 rows of overscan each side,
+  // moved in steps of 4): scrolling within a step renders nothing.
+  const [view, setView] = useState({ first: 0, last: 40 });
   useEffect(() => {
     const el = scroller.current!;
-    const on = () => setView({ top: el.scrollTop, h: el.clientHeight });
+    const on = () => {
+      const first = Math.max(0, Math.floor(el.scrollTop / ROW_H / 4) * 4 - 8);
+      const last = Math.ceil((el.scrollTop + el.clientHeight) / ROW_H / 4) * 4 + 8;
+      setView((v) => (v.first === first && v.last === last ? v : { first, last }));
+    };
     on();
     el.addEventListener('scroll', on, { passive: true });
     const ro = new ResizeObserver(on);
     ro.observe(el);
     return () => { el.removeEventListener('scroll', on); ro.disconnect(); };
   }, []);
-  const nameW = 260;
+  const nameW = 230;
   const totalW = 36 + nameW + cols.reduce((s, c) => s + c.width, 0);
-  const first = Math.max(0, Math.floor(view.top / ROW_H) - 8);
-  const last = Math.min(rows.length, Math.ceil((view.top + view.h) / ROW_H) + 8);
-  const allSel = rows.length > 0 && rows.every((r) => props.selected.has(r.run.info.run_id));
-  const arrow = (id: string) => (props.sort.id === id ? (props.sort.desc ? ' ↓' : ' ↑') : '');
+  const first = view.first;
+  const last = Math.min(rows.length, view.last);
+  const allSel = useMemo(() => rows.length > 0 && props.selected.size >= rows.length && rows.every((r) => props.selected.has(r.run.info.run_id)), [rows, props.selected]);
+  const arrow = (id: string) => (props.sort.id === id ? <span class="sort-arrow">{props.sort.desc ? '↓' : '↑'}</span> : null);
+  const sortedCls = (id: string) => (props.sort.id === id ? ' sorted' : '');
+  // Rows are keyed by slot, not run: scrolling patches the text of the row
+  // elements already there instead of building new ones.
+  const slots = Math.max(1, view.last - view.first);
   const visible = [];
   for (let i = first; i < last; i++) {
     const r = rows[i];
-    visible.push(<RunRow key={r.run.info.run_id} row={r} top={i * ROW_H} width={totalW} nameW={nameW} cols={cols} sel={props.selected.has(r.run.info.run_id)}
+    visible.push(<RunRow key={i % slots} row={r} top={i * ROW_H} width={totalW} nameW={nameW} cols={cols} sel={props.selected.has(r.run.info.run_id)}
       expId={props.expId} toggleSel={props.toggleSel} toggleExpand={props.toggleExpand} />);
   }
   return (
@@ -321,9 +345,9 @@ function VirtualRunsTable(props: {
         <div class="vcell check" style={{ width: px(36) }}>
           <input type="checkbox" checked={allSel} onChange={(e) => props.toggleAll((e.target as HTMLInputElement).checked)} aria-label="Select all" />
         </div>
-        <div class="vcell name sortable" style={{ width: px(nameW) }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
+        <div class={`vcell name sortable${sortedCls('attr:run_name')}`} style={{ width: px(nameW) }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
         {cols.map((c) => (
-          <div key={c.id} class="vcell sortable" style={{ width: px(c.width) }} title={c.id} data-col-head={c.id} onClick={() => props.setSort(c.id)}>
+          <div key={c.id} class={`vcell sortable${sortedCls(c.id)}`} style={{ width: px(c.width) }} title={c.id} data-col-head={c.id} onClick={() => props.setSort(c.id)}>
             {c.id.startsWith('metric:') ? <span class="col-kind m">M</span> : c.id.startsWith('param:') ? <span class="col-kind p">P</span> : c.id.startsWith('tag:') && !ATTRS.some((a) => a.id === c.id) ? <span class="col-kind t">T</span> : null}
             {c.label}{arrow(c.id)}
           </div>
@@ -374,7 +398,11 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
     return desc ? y - x : x - y;
   };
   const rows = useMemo(() => buildRows(runs.runs, expanded, clientSort), [runs.runs, expanded, sortId, desc]);
-  const columns = cols.map(columnFor);
+  const nested = useMemo(() => {
+    const ids = new Set(runs.runs.map((r) => r.info.run_id));
+    return runs.runs.filter((r) => { const p = tag(r.data.tags, PARENT); return p && ids.has(p) && p !== r.info.run_id; }).length;
+  }, [runs.runs]);
+  const columns = useMemo(() => cols.map(columnFor), [cols.join('\u0000')]);
 
   const setSort = (id: string) => setQuery({ sort: id === 'attr:start_time' ? undefined : id, asc: id === sortId && desc ? '1' : undefined });
   const selIds = [...selected];
@@ -425,6 +453,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
       <ErrorBox error={runs.error} />
       <div class="statusline muted small">
         {runs.loading ? `Loading runs… ${runs.runs.length || ''}` : `${runs.runs.length} run${runs.runs.length === 1 ? '' : 's'}`}
+        {nested && view === 'table' ? ` (${nested} nested under their parent${expanded.size ? '' : ', collapsed'})` : ''}
         {runs.runs.some((r) => r.info.status === 'RUNNING') ? <span class="live"> ● live</span> : null}
       </div>
       {view === 'table' ? (
