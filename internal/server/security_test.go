@@ -3,7 +3,9 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestSecurityMiddleware(t *testing.T) {
@@ -50,5 +52,21 @@ func TestSecurityMiddleware(t *testing.T) {
 				t.Error("missing X-Content-Type-Options")
 			}
 		})
+	}
+}
+
+func TestUnknownAPIPathIsNotTheUI(t *testing.T) {
+	h := uiHandler(fstest.MapFS{"index.html": {Data: []byte("<html>ui</html>")}}, nil)
+	for _, p := range []string{"/ajax-api/2.0/mltrack/nope", "/api/2.0/mlflow-artifacts/x", "/api/3.0/mlflow/traces"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
+		if w.Code != 404 || !strings.Contains(w.Body.String(), "ENDPOINT_NOT_FOUND") {
+			t.Errorf("%s: %d %s", p, w.Code, w.Body.String())
+		}
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/experiments/1", nil))
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "ui") {
+		t.Errorf("SPA fallback: %d %s", w.Code, w.Body.String())
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"path"
@@ -12,9 +13,13 @@ import (
 // uiHandler serves the embedded single-page app. Assets are served as files
 // (fingerprinted names, cached for a long time); any other path that is not
 // a file answers index.html so that client-side URLs can be shared.
-func uiHandler(dist fs.FS) http.Handler {
+func uiHandler(dist fs.FS, mux *http.ServeMux) http.Handler {
 	files := http.FileServerFS(dist)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPIPath(r.URL.Path) {
+			apiNotFound(w, r, mux)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			plain(w, http.StatusMethodNotAllowed, "Method Not Allowed")
@@ -41,5 +46,30 @@ func uiHandler(dist fs.FS) http.Handler {
 // registerUI mounts the UI at / for every method (a method-less pattern,
 // so that the API's catch-all patterns stay more specific than it).
 func registerUI(mux *http.ServeMux) {
-	mux.Handle("/", uiHandler(web.Dist))
+	mux.Handle("/", uiHandler(web.Dist, mux))
+}
+
+// apiNotFound answers an API path that reached the UI's catch-all: 405 with
+// Allow when the path has routes for other methods (the catch-all pattern
+// hides the mux's own 405), else MLflow's 404. Never the UI page.
+func apiNotFound(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	var allow []string
+	if mux != nil {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+	}
+	status, code, msg := http.StatusNotFound, "ENDPOINT_NOT_FOUND", "No API endpoint at "+r.Method+" "+r.URL.Path
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		status, code, msg = http.StatusMethodNotAllowed, "BAD_REQUEST", "The method is not allowed for the requested URL."
+	}
+	body, _ := json.Marshal(map[string]string{"error_code": code, "message": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
