@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mltrack/mltrack/internal/artifact/artifacttest"
 	"github.com/mltrack/mltrack/internal/server"
+	"github.com/mltrack/mltrack/internal/testdb"
 	"github.com/mltrack/mltrack/internal/wire"
 )
 
@@ -78,9 +80,16 @@ var messageDeviations = map[string]bool{
 func startServer(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
+	return startServerWith(t, "sqlite:///"+filepath.Join(dir, "mlflow.db"), filepath.Join(dir, "mlartifacts"))
+}
+
+// startServerWith serves a fresh mltrack on a backend store and an
+// artifact destination.
+func startServerWith(t *testing.T, backend, artifacts string) string {
+	t.Helper()
 	cfg := server.Config{
-		BackendStoreURI: "sqlite:///" + filepath.Join(dir, "mlflow.db"),
-		ArtifactsDest:   filepath.Join(dir, "mlartifacts"),
+		BackendStoreURI: backend,
+		ArtifactsDest:   artifacts,
 		ServeArtifacts:  true,
 		AllowedHosts:    server.DefaultAllowedHosts(),
 	}
@@ -142,9 +151,22 @@ func TestReplayAPICases(t *testing.T) {
 	}
 }
 
-// TestReplaySeedFlow replays the official client's tutorial flow.
+// TestReplaySeedFlow replays the official client's tutorial flow (three
+// runs with system metrics, text artifacts, a pytorch logged model, a
+// registered model and a download of its version) on the embedded default
+// (SQLite, local folder) and on the team setup (PostgreSQL, S3 bucket).
 func TestReplaySeedFlow(t *testing.T) {
-	r := wire.NewReplayer(startServer(t))
+	t.Run("sqlite+local", func(t *testing.T) { replaySeedFlow(t, startServer(t)) })
+	t.Run("postgres+s3", func(t *testing.T) {
+		s3 := artifacttest.StartVersityGW(t)
+		s3.SetEnv(t)
+		s3.CreateBucket(t, "mlflow")
+		replaySeedFlow(t, startServerWith(t, testdb.PostgresURI(t), "s3://mlflow/artifacts"))
+	})
+}
+
+func replaySeedFlow(t *testing.T, base string) {
+	r := wire.NewReplayer(base)
 	for _, e := range loadWire(t, "seed_flow.jsonl") {
 		got, err := r.Send(&e)
 		if err != nil {
