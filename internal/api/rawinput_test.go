@@ -62,3 +62,17 @@ func TestInt64Overflow(t *testing.T) {
 		}
 	}
 }
+
+// TestStepOverflow: a step beyond int64 is refused, not stored as 0.
+func TestStepOverflow(t *testing.T) {
+	for v, want := range map[string]int64{"3": 3, "3.5": 0, "-2.0": -2, "9223372036854775807": 1<<63 - 1} {
+		if n, err := stepValue("step", []byte(v)); err != nil || n != want {
+			t.Errorf("step %s: %d %v, want %d", v, n, err, want)
+		}
+	}
+	for _, v := range []string{"9223372036854775808", "1e19", "-1e300"} {
+		if n, err := stepValue("step", []byte(v)); err == nil {
+			t.Errorf("step %s accepted as %d", v, n)
+		}
+	}
+}
