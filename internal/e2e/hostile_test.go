@@ -86,8 +86,9 @@ func hostileCases(expID, runID string) []hostileCase {
 		post("runs/update end_time "+bad, "runs/update", `{"run_id": "`+runID+`", "end_time": `+bad+`}`)
 		post("runs/search max_results "+bad, "runs/search", `{"experiment_ids": ["`+expID+`"], "max_results": `+bad+`}`)
 		post("experiments/search max_results "+bad, "experiments/search", `{"max_results": `+bad+`}`)
-		post("registered-models/search max_results "+bad, "registered-models/search", `{"max_results": `+bad+`}`)
-		post("model-versions/search max_results "+bad, "model-versions/search", `{"max_results": `+bad+`}`)
+		// These two are GET-only, as in MLflow.
+		add(hostileCase{name: "registered-models/search max_results " + bad, method: "GET", path: "registered-models/search", body: "max_results=" + urlQuery(strings.Trim(bad, `"`))})
+		add(hostileCase{name: "model-versions/search max_results " + bad, method: "GET", path: "model-versions/search", body: "max_results=" + urlQuery(strings.Trim(bad, `"`))})
 		post("logged-models/search max_results "+bad, "logged-models/search", `{"experiment_ids": ["`+expID+`"], "max_results": `+bad+`}`)
 		post("transition stage version "+bad, "model-versions/transition-stage", `{"name": "model", "version": `+bad+`, "stage": "Archived", "archive_existing_versions": false}`)
 		post("set alias version "+bad, "registered-models/alias", `{"name": "model", "alias": "champion", "version": `+bad+`}`)
