@@ -33,6 +33,9 @@ log "go test"
 # make them slower and flakier here.
 CI="${CI:-}" go test -p 1 -count=1 -timeout 20m ./...
 
+log "fuzz: every fuzz target for a short while (scripts/fuzz.sh 2m by hand)"
+scripts/fuzz.sh "${FUZZTIME:-10s}"
+
 log "web: build must match the committed web/dist"
 (cd web && npm run build --silent)
 if [ -n "$(git status --porcelain -- web/dist)" ]; then

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/mltrack/mltrack/internal/auth"
 	"github.com/mltrack/mltrack/internal/server"
@@ -80,6 +81,22 @@ func envInt64(key string, def int64) int64 {
 	return def
 }
 
+// envDuration reads a duration environment variable (as "30s").
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
+		return d
+	}
+	return def
+}
+
+// envFloat reads a number environment variable.
+func envFloat(key string, def float64) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil {
+		return f
+	}
+	return def
+}
+
 // serverConfig fills the server configuration from flags, with MLflow's
 // flag names, environment variables and defaults.
 func serverConfig(args []string) (server.Config, error) {
@@ -104,6 +121,13 @@ func serverConfig(args []string) (server.Config, error) {
 	authDB := fs.String("auth-database-uri", "", "auth database: sqlite:///path or postgresql://... (default: database_uri of MLFLOW_AUTH_CONFIG_PATH, else sqlite:///basic_auth.db)")
 	authDefault := fs.String("auth-default-permission", "", "permission of users on resources they have no grant for: READ (default, as MLflow), USE, EDIT, MANAGE or NO_PERMISSIONS")
 	authSecure := fs.Bool("auth-secure-cookies", envBool("MLTRACK_AUTH_SECURE_COOKIES", false), "mark session cookies Secure on plain HTTP too (TLS terminated by a reverse proxy)")
+	fs.Int64Var(&cfg.MaxRequestBodyBytes, "max-request-body-bytes", envInt64("MLTRACK_MAX_REQUEST_BODY_BYTES", server.DefaultMaxRequestBodyBytes), "largest body of an API request other than an artifact transfer, in bytes (at most 32 MiB)")
+	fs.DurationVar(&cfg.RequestReadTimeout, "request-read-timeout", envDuration("MLTRACK_REQUEST_READ_TIMEOUT", server.DefaultRequestReadTimeout), "time a client has to send the body of an API request (artifact transfers excepted; negative: no limit)")
+	fs.DurationVar(&cfg.RequestWriteTimeout, "request-write-timeout", envDuration("MLTRACK_REQUEST_WRITE_TIMEOUT", server.DefaultRequestWriteTimeout), "time to answer an API request, from its headers to the last byte of the answer (artifact transfers excepted; negative: no limit)")
+	rate := fs.Float64("rate-limit", envFloat("MLTRACK_RATE_LIMIT", 0), "requests per second allowed to each client address and, with auth, each user (token bucket, per replica; 0: no limit)")
+	burst := fs.Int("rate-limit-burst", int(envInt64("MLTRACK_RATE_LIMIT_BURST", 0)), "requests a client may send at once above --rate-limit (default: the rate, at least 1)")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", server.Getenv("MLTRACK_TLS_CERT_FILE", ""), "PEM certificate (chain) to serve HTTPS with (needs --tls-key-file)")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", server.Getenv("MLTRACK_TLS_KEY_FILE", ""), "PEM private key of --tls-cert-file")
 	// Accepted for command-line compatibility with `mlflow server`; mltrack
 	// needs no worker processes.
 	fs.Int("workers", 0, "ignored (MLflow compatibility)")
@@ -119,6 +143,9 @@ func serverConfig(args []string) (server.Config, error) {
 	cfg.CORSAllowedOrigins = server.SplitList(*origins)
 	cfg.DisableSecurity = *disableSec
 	cfg.MaxArtifactUploadBytes = *maxUpload
+	if *rate != 0 || *burst != 0 {
+		cfg.RateLimit = &server.RateLimit{Rate: *rate, Burst: *burst}
+	}
 	switch *appName {
 	case "":
 	case "basic-auth":
@@ -173,7 +200,9 @@ func runServer(args []string) error {
 	slog.SetDefault(log)
 	log.Info("mltrack starting", "version", version, "backend_store_uri", server.MaskURI(cfg.BackendStoreURI),
 		"default_artifact_root", cfg.DefaultArtifactRoot, "artifacts_destination", server.MaskURI(cfg.ArtifactsDest),
-		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil)
+		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil,
+		"tls", cfg.TLSCertFile != "", "rate_limit", cfg.RateLimit, "max_request_body_bytes", cfg.MaxRequestBodyBytes,
+		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)

@@ -27,6 +27,9 @@ func readParams(r *http.Request) (*params, error) {
 	p := &params{}
 	if r.Method == http.MethodGet || r.Method == http.MethodDelete && r.ContentLength <= 0 {
 		p.query = r.URL.Query()
+		if err := checkRawQuery(p.query); err != nil {
+			return nil, err
+		}
 		return p, nil
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && r.Method != http.MethodDelete {
@@ -45,6 +48,9 @@ func readParams(r *http.Request) (*params, error) {
 	if len(b) == 0 {
 		p.body = map[string]json.RawMessage{}
 		return p, nil
+	}
+	if err := checkRawBody(b); err != nil {
+		return nil, err
 	}
 	b = replaceBareNaN(b)
 	if err := json.Unmarshal(b, &p.body); err != nil {
@@ -186,8 +192,8 @@ func (p *params) int64Field(name string) (n int64, present bool, err error) {
 		return n, true, nil
 	}
 	var f float64
-	if err := json.Unmarshal(v, &f); err != nil {
-		return 0, true, typeError(name, v)
+	if err := json.Unmarshal(v, &f); err != nil || f >= 1<<63 || f < -(1<<63) {
+		return 0, true, typeError(name, v) // not a number, or no int64
 	}
 	// MLflow stores a fractional step as 0 (see docs/compatibility.md); the
 	// integral part is what a client means.

@@ -46,6 +46,10 @@ func ValidatePath(p string) (string, error) {
 		}
 		stage = next
 	}
+	// The last decoding of the loop has not been checked yet.
+	if !safeStage(stage) {
+		return "", ErrInvalidPath
+	}
 	if strings.Contains(stage, "%") {
 		if next, err := url.PathUnescape(stage); err == nil && next != stage {
 			// Still decoding after maxDecodeRounds: nobody names files so.

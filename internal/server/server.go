@@ -47,6 +47,19 @@ type Config struct {
 	// Auth turns on MLflow basic-auth compatible authentication and
 	// permissions (--app-name basic-auth); nil leaves the server open.
 	Auth *auth.Config
+	// MaxRequestBodyBytes bounds the body of a request other than an
+	// artifact transfer (0: DefaultMaxRequestBodyBytes, also the largest).
+	MaxRequestBodyBytes int64
+	// RequestReadTimeout and RequestWriteTimeout bound the reading of the
+	// body and the whole answer of such a request (0: the defaults,
+	// negative: none).
+	RequestReadTimeout  time.Duration
+	RequestWriteTimeout time.Duration
+	// RateLimit limits requests per client address and, with auth on, per
+	// user; nil is no limit.
+	RateLimit *RateLimit
+	// TLSCertFile and TLSKeyFile make the server speak HTTPS.
+	TLSCertFile, TLSKeyFile string
 }
 
 // Server is a configured mltrack server.
@@ -59,10 +72,14 @@ type Server struct {
 	auth      *auth.Service       // nil when auth is off
 	http      *http.Server
 	metrics   *metrics
+	limits    *limiter // per client address and user; nil without a rate limit
 }
 
 // New opens the store and builds the handler.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if err := checkHardening(&cfg); err != nil {
+		return nil, err
+	}
 	root := cfg.DefaultArtifactRoot
 	if root == "" {
 		if cfg.ServeArtifacts {
@@ -150,12 +167,13 @@ func (s *Server) Handler() http.Handler {
 	var h http.Handler = mux
 	if s.auth != nil {
 		s.auth.Register(mux)
-		h = s.auth.Middleware(mux)
+		h = s.auth.Middleware(s.limitUsers(mux))
 	}
 	if s.artifacts != nil {
 		api.RegisterArtifactProxy(mux, s.artifacts, api.ArtifactProxyOptions{MaxUploadBytes: s.cfg.MaxArtifactUploadBytes})
 		h = api.GuardArtifactPaths(h)
 	}
+	h = s.harden(h)
 	if !s.cfg.DisableSecurity {
 		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins)
 	}
@@ -175,9 +193,14 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve is Run on a given listener.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.log.Info("mltrack listening", "addr", "http://"+ln.Addr().String())
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(ln) }()
+	if s.cfg.TLSCertFile != "" {
+		s.log.Info("mltrack listening", "addr", "https://"+ln.Addr().String())
+		go func() { errc <- s.http.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile) }()
+	} else {
+		s.log.Info("mltrack listening", "addr", "http://"+ln.Addr().String())
+		go func() { errc <- s.http.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		s.closeAuth()
