@@ -54,6 +54,7 @@ export function PermissionsPanel({ resource }: { resource: Resource }) {
   const [busy, setBusy] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
   const [done, setDone] = useState('');
+  const [changing, setChanging] = useState<Record<string, string>>({});
   if (s && !s.on) return <div class="empty">Authentication is off on this server: everyone may do everything. Start mltrack with <code>--app-name basic-auth</code> to manage permissions.</div>;
   if (!me) return <Spinner />;
   const what = resource.kind === 'experiment' ? 'experiment' : 'registered model';
@@ -88,10 +89,13 @@ export function PermissionsPanel({ resource }: { resource: Resource }) {
               <tr key={g.username} data-grant={g.username}>
                 <td>{g.username}{g.username === me.username ? <span class="muted"> (you)</span> : null}{g.admin ? <span class="badge">admin</span> : null}</td>
                 <td>
-                  <select aria-label={`Permission of ${g.username}`} value={g.permission} disabled={busy}
-                    onChange={(e) => {
+                  <select aria-label={`Permission of ${g.username}`} value={changing[g.username] ?? g.permission} disabled={busy}
+                    onChange={async (e) => {
                       const p = (e.target as HTMLSelectElement).value;
-                      act(() => api.updatePermission(resource, g.username, p), `${g.username} now has ${p}.`);
+                      // Shown at once; the grants are read again after the change.
+                      setChanging((m) => ({ ...m, [g.username]: p }));
+                      await act(() => api.updatePermission(resource, g.username, p), `${g.username} now has ${p}.`);
+                      setChanging((m) => { const n = { ...m }; delete n[g.username]; return n; });
                     }}>
                     {api.LEVELS.map((l) => <option key={l} value={l}>{l}</option>)}
                   </select>

@@ -194,6 +194,7 @@ export function UsersPage({ query }: { query: URLSearchParams }) {
   const [done, setDone] = useState('');
   const [deleting, setDeleting] = useState<string | null>(null);
   const [pwFor, setPwFor] = useState<string | null>(null);
+  const [adminNow, setAdminNow] = useState<Record<string, boolean>>({});
   const q = query.get('q') || '';
   if (s && !s.on) return <AuthOff />;
   if (!me) return <div class="page"><Spinner /></div>;
@@ -244,16 +245,20 @@ export function UsersPage({ query }: { query: URLSearchParams }) {
                 <tr key={u.username} data-user={u.username}>
                   <td>{u.username}{u.username === me.username ? <span class="muted"> (you)</span> : null}</td>
                   <td>
-                    <input type="checkbox" aria-label={`${u.username} is an admin`} checked={u.is_admin} disabled={u.username === me.username}
+                    <input type="checkbox" aria-label={`${u.username} is an admin`} checked={adminNow[u.username] ?? u.is_admin} disabled={u.username === me.username}
                       title={u.username === me.username ? 'You cannot remove your own admin rights here' : ''}
                       onChange={async (e) => {
+                        const v = (e.target as HTMLInputElement).checked;
                         setRowErr(null);
+                        // Shown at once; the list is read again after the change.
+                        setAdminNow((m) => ({ ...m, [u.username]: v }));
                         try {
-                          await api.updateAdmin(u.username, (e.target as HTMLInputElement).checked);
+                          await api.updateAdmin(u.username, v);
                         } catch (x) {
                           setRowErr(x);
                         }
                         await users.reload();
+                        setAdminNow((m) => { const n = { ...m }; delete n[u.username]; return n; });
                       }} />
                   </td>
                   <td><div class="row-actions end">
