@@ -173,6 +173,23 @@ if (missing && process.env.CI === 'true') {
       await pageA.locator('tr[data-token=laptop] td:nth-child(4)', { hasText: 'ago' }).waitFor();
     });
 
+    test('the admin sees and manages A\'s tokens from the users page', async () => {
+      await go(pageAdmin, '/users');
+      await pageAdmin.locator(`tr[data-user=${A.username}] a`, { hasText: 'Tokens' }).click();
+      await pageAdmin.waitForURL(/#\/tokens\?user=alice$/);
+      await pageAdmin.locator('h1', { hasText: 'Access tokens of alice' }).waitFor();
+      await pageAdmin.locator('tr[data-token=laptop]').waitFor();
+      assert.equal(await pageAdmin.locator('tr[data-token=old-ci]').count(), 0);
+      await pageAdmin.locator('input[name=token-name]').fill('made-by-admin');
+      await pageAdmin.locator('button[data-action=create-token]').click();
+      await pageAdmin.locator('tr[data-token=made-by-admin]').waitFor();
+      const t = await pageAdmin.locator('[data-new-token] input.token-value').inputValue();
+      assert.equal((await apiClient(server.url, { token: t }).get('/api/2.0/mltrack/auth/whoami')).user.username, A.username);
+      await pageAdmin.locator('tr[data-token=made-by-admin] button[data-action=revoke-token]').click();
+      await pageAdmin.locator('.modal').getByRole('button', { name: 'Revoke' }).click();
+      await pageAdmin.locator('tr[data-token=made-by-admin]').waitFor({ state: 'detached' });
+    });
+
     test('B signs in and cannot see A\'s experiment', async () => {
       await signIn(pageB, B.username, B.password);
       await pageB.locator('h1', { hasText: 'Experiments' }).waitFor();
