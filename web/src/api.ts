@@ -80,19 +80,59 @@ function qs(params: Record<string, unknown>): string {
   return s ? '?' + s : '';
 }
 
+/** csrfToken is the session's CSRF token, which mltrack puts in a cookie the page can read. */
+export function csrfToken(): string | undefined {
+  const m = /(?:^|;\s*)mltrack_csrf=([^;]*)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+/** signInURL is the sign-in page, coming back to where the user is now. */
+export function signInURL(): string {
+  return 'signin?next=' + encodeURIComponent(location.pathname + location.search + location.hash);
+}
+
+let leaving = false;
+
+/** toSignIn sends the browser to the sign-in page once (a session ended or never began). */
+export function toSignIn() {
+  if (leaving) return;
+  leaving = true;
+  location.assign(signInURL());
+}
+
+/**
+ * authFetch is fetch with the headers mltrack's auth wants from browser code:
+ * X-Requested-With always (a 401 then carries no Basic challenge, so the
+ * browser shows no password dialog) and X-CSRF-Token on writes. With auth
+ * off these headers are ignored. A 401 sends the user to the sign-in page.
+ */
+export async function authFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('X-Requested-With', 'XMLHttpRequest');
+  const method = (init.method || 'GET').toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') {
+    const t = csrfToken();
+    if (t) headers.set('X-CSRF-Token', t);
+  }
+  const res = await fetch(url, { ...init, headers, credentials: 'same-origin' });
+  if (res.status === 401 && !url.includes('mltrack/auth/login')) toSignIn();
+  return res;
+}
+
 async function call<T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>, base = BASE): Promise<T> {
   const init: RequestInit = { method, headers: {} };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
   }
-  const res = await fetch(base + path + (query ? qs(query) : ''), init);
+  const res = await authFetch(base + path + (query ? qs(query) : ''), init);
   const text = await res.text();
   let json: any = {};
   if (text) {
     try {
       json = JSON.parse(text);
     } catch {
+      if (res.status === 401) throw new ApiError(401, 'UNAUTHENTICATED', 'You are not signed in.');
       if (!res.ok) throw new ApiError(res.status, 'HTTP_' + res.status, text.slice(0, 300));
       throw new ApiError(res.status, 'BAD_RESPONSE', 'Response is not JSON');
     }
@@ -107,6 +147,9 @@ export const del = <T>(path: string, body: unknown) => call<T>('DELETE', path, b
 export const patch = <T>(path: string, body: unknown) => call<T>('PATCH', path, body);
 /** getPath calls a GET endpoint outside MLflow's namespace (mltrack's own read-only ones). */
 export const getPath = <T>(path: string, query?: Record<string, unknown>) => call<T>('GET', path, undefined, query, '');
+/** own calls one of mltrack's own endpoints under api/2.0/mltrack/. */
+export const own = <T>(method: string, path: string, body?: unknown, query?: Record<string, unknown>) =>
+  call<T>(method, path, body, query, 'api/2.0/mltrack/');
 
 // ---- experiments ----
 
@@ -215,7 +258,7 @@ export async function listArtifacts(root: ArtifactRoot, path: string): Promise<F
   const base = proxiedPath(root.uri);
   if (base !== undefined) {
     const full = path ? `${base}/${path}` : base;
-    const res = await fetch(ARTIFACTS + qs({ path: full }));
+    const res = await authFetch(ARTIFACTS + qs({ path: full }));
     const j = await res.json().catch(() => ({}));
     if (!res.ok) throw new ApiError(res.status, j.error_code || 'HTTP_' + res.status, j.message || res.statusText);
     // The proxy answers paths relative to the listed folder.
@@ -285,3 +328,55 @@ export const transitionStage = (name: string, version: string, stage: string) =>
   post('model-versions/transition-stage', { name, version, stage, archive_existing_versions: false });
 export const updateVersionDescription = (name: string, version: string, description: string) =>
   patch('model-versions/update', { name, version, description });
+
+// ---- auth (mltrack's session endpoints, MLflow's users and permissions) ----
+
+export interface Me { id: number; username: string; is_admin: boolean }
+export interface UserSummary { id: number; username: string; is_admin: boolean }
+export interface UserDetail extends UserSummary {
+  experiment_permissions: { experiment_id: string; permission: string }[];
+  registered_model_permissions: { name: string; permission: string }[];
+}
+export interface TokenInfo { id: string; name: string; username?: string; creation_timestamp: number; expiration_timestamp?: number; last_used_timestamp?: number }
+
+export const whoami = () => own<{ user: Me; default_permission: string }>('GET', 'auth/whoami');
+export const logout = () => own('POST', 'auth/logout');
+export const listUsers = () => own<{ users: UserSummary[] }>('GET', 'users/list').then((r) => r.users || []);
+export const getUser = (username: string) => get<{ user: UserDetail }>('users/get', { username }).then((r) => r.user);
+export const createUser = (username: string, password: string) => post<{ user: UserDetail }>('users/create', { username, password });
+export const updatePassword = (username: string, password: string) => patch('users/update-password', { username, password });
+export const updateAdmin = (username: string, is_admin: boolean) => patch('users/update-admin', { username, is_admin });
+export const deleteUser = (username: string) => del('users/delete', { username });
+
+export const createToken = (name: string, expires_in_days?: number, username?: string) =>
+  own<{ token: string; token_info: TokenInfo }>('POST', 'tokens/create', { name, expires_in_days, username });
+export const listTokens = (username?: string) =>
+  own<{ tokens?: TokenInfo[] }>('GET', 'tokens/list', undefined, { username }).then((r) => r.tokens || []);
+export const revokeToken = (id: string) => own('DELETE', 'tokens/revoke', { id });
+
+/** The permission levels, weakest first, and NO_PERMISSIONS to shut a user out. */
+export const LEVELS = ['READ', 'USE', 'EDIT', 'MANAGE', 'NO_PERMISSIONS'];
+
+/** A resource whose permissions can be managed: an experiment (by ID) or a registered model (by name). */
+export interface Resource { kind: 'experiment' | 'model'; id: string }
+
+function permPath(r: Resource, op: string) {
+  return `${r.kind === 'experiment' ? 'experiments' : 'registered-models'}/permissions/${op}`;
+}
+function permKey(r: Resource): Record<string, string> {
+  return r.kind === 'experiment' ? { experiment_id: r.id } : { name: r.id };
+}
+
+/** getPermission answers a user's grant on the resource, or undefined when there is none. */
+export async function getPermission(r: Resource, username: string): Promise<string | undefined> {
+  try {
+    const j = await get<Record<string, { permission: string }>>(permPath(r, 'get'), { ...permKey(r), username });
+    return (j.experiment_permission || j.registered_model_permission)?.permission;
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'RESOURCE_DOES_NOT_EXIST' && e.message.includes('permission')) return undefined;
+    throw e;
+  }
+}
+export const createPermission = (r: Resource, username: string, permission: string) => post(permPath(r, 'create'), { ...permKey(r), username, permission });
+export const updatePermission = (r: Resource, username: string, permission: string) => patch(permPath(r, 'update'), { ...permKey(r), username, permission });
+export const deletePermission = (r: Resource, username: string) => del(permPath(r, 'delete'), { ...permKey(r), username });

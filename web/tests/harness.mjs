@@ -40,14 +40,19 @@ function freePort() {
   });
 }
 
-/** startServer runs `mltrack server` on a fresh database; stop() ends it and removes its files. */
-export async function startServer() {
+/**
+ * startServer runs `mltrack server` on a fresh database; stop() ends it and
+ * removes its files. opts.args are extra flags, in which "{dir}" stands for
+ * the server's temporary folder; opts.env extra environment.
+ */
+export async function startServer(opts = {}) {
   const bin = mltrackBinary();
   const dir = mkdtempSync(join(tmpdir(), 'mltrack-ui-'));
   const port = await freePort();
+  const extra = (opts.args || []).map((a) => a.replaceAll('{dir}', dir));
   const proc = spawn(bin, ['server', '--host', '127.0.0.1', '--port', String(port),
-    '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--artifacts-destination', join(dir, 'art')],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--artifacts-destination', join(dir, 'art'), ...extra],
+  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env || {}) } });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });
@@ -96,6 +101,24 @@ export async function launchBrowser() {
   };
 }
 
+/**
+ * launchBrowserContexts starts one headless Chromium in which each
+ * newContext() is a separate profile (its own cookies): one per user.
+ */
+export async function launchBrowserContexts() {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    newContext: () => browser.newContext({ viewport: { width: 1440, height: 900 } }),
+    close: () => browser.close(),
+  };
+}
+
 export function chromiumAvailable() {
   return existsSync(CHROMIUM);
 }
@@ -106,16 +129,19 @@ export async function screenshot(page, name) {
 }
 
 /** api is a tiny REST client for seeding and for checking what the UI wrote. */
-export function apiClient(base) {
+export function apiClient(base, auth) {
   async function call(method, path, body, query) {
     const q = query ? '?' + new URLSearchParams(query).toString() : '';
-    const r = await fetch(`${base}/api/2.0/mlflow/${path}${q}`, {
+    const headers = body ? { 'Content-Type': 'application/json' } : {};
+    if (auth?.token) headers.Authorization = `Bearer ${auth.token}`;
+    else if (auth?.username) headers.Authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+    const r = await fetch(`${base}${path.startsWith('/') ? '' : '/api/2.0/mlflow/'}${path}${q}`, {
       method,
-      headers: body ? { 'Content-Type': 'application/json' } : {},
+      headers,
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await r.text();
-    if (!r.ok) throw new Error(`${method} ${path} -> ${r.status}: ${text}`);
+    if (!r.ok) throw Object.assign(new Error(`${method} ${path} -> ${r.status}: ${text}`), { status: r.status, body: text });
     return text ? JSON.parse(text) : {};
   }
   return {
@@ -127,7 +153,9 @@ export function apiClient(base) {
       const m = /^mlflow-artifacts:\/(.*)$/.exec(artifactUri);
       if (!m) throw new Error('unexpected artifact uri ' + artifactUri);
       const path = `${m[1].replace(/^\/+/, '')}/${relPath}`.split('/').map(encodeURIComponent).join('/');
-      const r = await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: 'PUT', body: content });
+      const headers = {};
+      if (auth?.token) headers.Authorization = `Bearer ${auth.token}`;
+      const r = await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: 'PUT', body: content, headers });
       if (!r.ok) throw new Error(`PUT artifact ${relPath} -> ${r.status}: ${await r.text()}`);
     },
   };

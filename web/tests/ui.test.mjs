@@ -307,6 +307,20 @@ if (missing && process.env.CI === 'true') {
       await screenshot(page, '12-live-run');
     });
 
+    test('auth off: no user menu, no sign-in; the account pages say auth is off', async () => {
+      await go('/experiments');
+      await page.getByRole('link', { name: 'food11-classifier' }).first().waitFor();
+      assert.equal(await page.locator('.user-menu').count(), 0);
+      assert.ok(!page.url().includes('/signin'));
+      await go(`/experiments/${ids.food}`);
+      await page.locator('.vrow', { hasText: 'baseline-resnet18' }).first().waitFor();
+      assert.equal(await page.locator('.tabs a', { hasText: 'Permissions' }).count(), 0);
+      for (const h of ['/tokens', '/users']) {
+        await go(h);
+        await page.locator('.empty', { hasText: 'Authentication is off' }).waitFor();
+      }
+    });
+
     test('no uncaught page errors', () => {
       assert.deepEqual(consoleErrors, []);
     });

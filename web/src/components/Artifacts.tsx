@@ -71,7 +71,7 @@ export function Preview({ root, file }: { root: ArtifactRoot; file: FileInfo }) 
     setText(null);
     setErr('');
     if (isImage || big) return;
-    fetch(url).then(async (r) => {
+    api.authFetch(url).then(async (r) => {
       if (!r.ok) {
         const t = await r.text();
         let msg = t;

@@ -7,6 +7,16 @@ import { renderMarkdown } from '../markdown';
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
   const e = error as ApiError;
+  if (e.code === 'PERMISSION_DENIED') {
+    // Said plainly, where the action was tried: the server's message is a bare
+    // "Permission denied" unless it has more to say (a CSRF refusal does).
+    const more = e.message && e.message !== 'Permission denied' ? e.message : 'Your account may not do this here. Ask an admin, or someone with MANAGE permission on it, to grant you access.';
+    return (
+      <div class="error-box denied" role="alert">
+        <b>Permission denied.</b> {more}
+      </div>
+    );
+  }
   return (
     <div class="error-box" role="alert">
       {e.code ? <b>{e.code}: </b> : null}

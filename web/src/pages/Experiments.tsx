@@ -7,7 +7,8 @@ import { fmtAgo, fmtTime } from '../format';
 import { ConfirmModal, ErrorBox, PromptModal, Spinner } from '../components/ui';
 
 // The experiment list is shared by the sidebar and the home page; any change
-// made through the UI refreshes both.
+// made through the UI refreshes both, and each of them refreshes it when it
+// appears.
 let cache: Experiment[] | undefined;
 let cacheErr: unknown;
 const subs = new Set<() => void>();
@@ -27,7 +28,9 @@ function useExperiments(): { list?: Experiment[]; error: unknown } {
   useEffect(() => {
     const f = () => bump((n) => n + 1);
     subs.add(f);
-    if (!cache) refreshExperiments();
+    // Show what we have at once and ask again: others create experiments,
+    // and with auth on grants change what this user may see.
+    refreshExperiments();
     return () => { subs.delete(f); };
   }, []);
   return { list: cache, error: cacheErr };

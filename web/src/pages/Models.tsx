@@ -4,6 +4,7 @@ import * as api from '../api';
 import type { ModelVersion, RegisteredModel } from '../api';
 import { href, navigate, setQuery } from '../router';
 import { fmtAgo, fmtTime } from '../format';
+import { useCanManage } from '../auth';
 import { ConfirmModal, EditableMarkdown, ErrorBox, KVTable, PromptModal, Spinner, useAsync } from '../components/ui';
 
 const STAGES = ['None', 'Staging', 'Production', 'Archived'];
@@ -83,6 +84,7 @@ export function ModelPage({ name }: { name: string }) {
   const vs = useAsync(() => api.searchModelVersions(name), [name]);
   const [aliasFor, setAliasFor] = useState<string | null>(null);
   const [del, setDel] = useState(false);
+  const manage = useCanManage({ kind: 'model', id: name });
   const [err, setErr] = useState<unknown>(null);
   const reload = () => { m.reload(); vs.reload(); };
   if (m.error && !m.data) return <div class="page"><ErrorBox error={m.error} /></div>;
@@ -95,6 +97,7 @@ export function ModelPage({ name }: { name: string }) {
       <div class="page-head">
         <h1>{model.name}</h1>
         <div class="spacer" />
+        {manage ? <a class="btn small" data-action="model-permissions" href={href(['models', name, 'permissions'])}>Permissions</a> : null}
         <button class="btn small danger-text" onClick={() => setDel(true)}>Delete model</button>
       </div>
       <ErrorBox error={err} />

@@ -9,6 +9,8 @@ import { load, save } from '../store';
 import { ConfirmModal, ErrorBox, PromptModal, Spinner, StatusBadge, Tabs, usePoll } from '../components/ui';
 import { refreshExperiments } from './Experiments';
 import { ChartView } from './Charts';
+import { experimentTabs } from './Permissions';
+import { useCanManage } from '../auth';
 
 export const NOTE = 'mlflow.note.content';
 export const PARENT = 'mlflow.parentRunId';
@@ -364,6 +366,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
   const [exp, setExp] = useState<Experiment | undefined>();
   const [expErr, setExpErr] = useState<unknown>();
   const [renaming, setRenaming] = useState(false);
+  const manage = useCanManage({ kind: 'experiment', id: expId });
   useEffect(() => {
     setExp(undefined);
     setExpErr(undefined);
@@ -414,10 +417,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
         {exp ? <span class="muted mono small">ID {exp.experiment_id}</span> : null}
         {exp ? <button class="icon-btn" title="Rename experiment" onClick={() => setRenaming(true)}><Icon name="edit" /></button> : null}
         <div class="spacer" />
-        <Tabs active={view} tabs={[
-          { id: 'table', label: 'Runs', href: href(['experiments', expId], Object.fromEntries(query)) },
-          { id: 'chart', label: 'Charts', href: href(['experiments', expId, 'chart'], Object.fromEntries(query)) },
-        ]} />
+        <Tabs active={view} tabs={experimentTabs(expId, query, manage)} />
       </div>
       <ErrorBox error={expErr} />
       <div class="toolbar">
