@@ -68,6 +68,18 @@ type HistoryQuery struct {
 	// Offset and Limit page the history; Limit <= 0 means no limit.
 	Offset int
 	Limit  int
+	// After, when set, continues right after that point (keyset paging,
+	// from the page token) and Offset is ignored.
+	After *MetricCursor
+}
+
+// MetricCursor is a point's position in history order: (timestamp, step,
+// stored value, is_nan), unique within one metric of one run.
+type MetricCursor struct {
+	Timestamp int64
+	Step      int64
+	Value     float64
+	IsNaN     bool
 }
 
 // BulkIntervalQuery is metrics/get-history-bulk-interval: the points of one

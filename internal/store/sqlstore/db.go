@@ -75,6 +75,10 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.ensureIndexes(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

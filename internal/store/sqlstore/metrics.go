@@ -275,49 +275,146 @@ func (s *Store) LogOutputs(ctx context.Context, runID string, models []mlflow.Mo
 }
 
 // MetricHistory streams a metric's points in MLflow's order (timestamp,
-// step, value), paged by q.Offset and q.Limit.
+// step, value), paged by q.Offset and q.Limit, or continuing after q.After.
 func (s *Store) MetricHistory(ctx context.Context, q store.HistoryQuery, fn func(mlflow.Metric) error) error {
 	db := s.reader()
 	if _, _, err := s.runState(ctx, db, q.RunID); err != nil {
 		return err
 	}
-	// MLflow orders by (timestamp, step, value). Ordering by (timestamp,
-	// step) lets SQLite walk the metrics primary key ("key", timestamp,
-	// step, run_uuid, value) without sorting; within one run that index
-	// already yields equal (timestamp, step) points by value.
-	query := `SELECT timestamp, step, value, is_nan FROM metrics WHERE run_uuid = ? AND "key" = ? ORDER BY timestamp, step`
+	// The order is the mltrack_metrics_run_key_time index's: no sort, and
+	// a keyset continuation starts right at its point in the index, where
+	// OFFSET would read and drop every earlier point again.
+	query := `SELECT timestamp, step, value, is_nan FROM metrics WHERE run_uuid = ? AND "key" = ?`
 	args := []any{q.RunID, q.Key}
+	offset := max(q.Offset, 0)
+	if a := q.After; a != nil {
+		query += ` AND (timestamp, step, value, is_nan) > (?, ?, ?, ?)`
+		args = append(args, a.Timestamp, a.Step, a.Value, a.IsNaN)
+		offset = 0
+	}
+	query += ` ORDER BY timestamp, step, value, is_nan`
 	switch {
 	case q.Limit > 0:
 		query += " LIMIT ? OFFSET ?"
-		args = append(args, q.Limit, max(q.Offset, 0))
-	case q.Offset > 0:
+		args = append(args, q.Limit, offset)
+	case offset > 0:
 		query += " LIMIT ? OFFSET ?"
-		args = append(args, math.MaxInt32, q.Offset)
+		args = append(args, math.MaxInt32, offset)
 	}
 	rows, err := db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return fmt.Errorf("store: metric history: %w", err)
 	}
-	defer rows.Close()
-	m := mlflow.Metric{Key: q.Key}
-	for rows.Next() {
-		var (
-			v     float64
-			isNaN bool
-		)
-		if err := rows.Scan(&m.Timestamp, &m.Step, &v, &isNaN); err != nil {
-			return fmt.Errorf("store: metric history: %w", err)
+	return streamPoints(ctx, rows, q.Key, fn)
+}
+
+// historyBatch is how many points the reading goroutine hands over at once.
+const historyBatch = 512
+
+// streamPoints reads (timestamp, step, value, is_nan) rows on a goroutine
+// of its own and calls fn for each point on the caller's, so that stepping
+// through the database and encoding the answer run on two cores at once.
+// It closes rows.
+func streamPoints(ctx context.Context, rows *sql.Rows, key string, fn func(mlflow.Metric) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan []mlflow.Metric, 2)
+	free := make(chan []mlflow.Metric, 3)
+	var readErr error
+	go func() {
+		defer close(full)
+		defer rows.Close()
+		batch := make([]mlflow.Metric, 0, historyBatch)
+		var ts, step, v, isNaN any
+		for rows.Next() {
+			if err := rows.Scan(&ts, &step, &v, &isNaN); err != nil {
+				readErr = err
+				return
+			}
+			m := mlflow.Metric{Key: key, Timestamp: asInt64(ts), Step: asInt64(step)}
+			m.Value = metricValue(asFloat64(v), asBool(isNaN))
+			batch = append(batch, m)
+			if len(batch) == historyBatch {
+				select {
+				case full <- batch:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case batch = <-free:
+				default:
+					batch = make([]mlflow.Metric, 0, historyBatch)
+				}
+			}
 		}
-		m.Value = metricValue(v, isNaN)
-		if err := fn(m); err != nil {
-			return err
+		if readErr = rows.Err(); readErr == nil && len(batch) > 0 {
+			select {
+			case full <- batch:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	for batch := range full {
+		for _, m := range batch {
+			if err := fn(m); err != nil {
+				cancel()
+				for range full { // let the reader finish and close rows
+				}
+				return err
+			}
+		}
+		select {
+		case free <- batch[:0]:
+		default:
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: metric history: %w", err)
+	if readErr != nil {
+		return fmt.Errorf("store: metric history: %w", readErr)
 	}
 	return nil
+}
+
+// asInt64, asFloat64 and asBool read the driver values of integer, real
+// and boolean columns (SQLite gives integers for booleans and may give
+// an integer for a REAL column holding a whole number). Scanning into
+// any and converting here skips database/sql's reflective conversion,
+// which costs more than the read itself on long histories.
+func asInt64(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case bool:
+		if x {
+			return 1
+		}
+	}
+	return 0
+}
+
+func asFloat64(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	}
+	return 0
+}
+
+func asBool(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	}
+	return false
 }
 
 // MetricHistoryBulkInterval answers metrics/get-history-bulk-interval with

@@ -1,0 +1,28 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+)
+
+// extraIndexes are indexes mltrack adds to MLflow's schema, each named
+// mltrack_* so they are recognisable. MLflow ignores indexes it did not
+// create, so a database stays usable by MLflow. docs/architecture.md lists
+// each with what it serves and what it costs on inserts.
+var extraIndexes = []string{
+	// metrics/get-history and the downsampled history: one run's points of
+	// one metric in (timestamp, step, value) order, and the keyset
+	// continuation of its page token, without reading other runs' points
+	// (MLflow's primary key starts with the key, shared by every run).
+	`CREATE INDEX IF NOT EXISTS mltrack_metrics_run_key_time ON metrics (run_uuid, "key", timestamp, step, value, is_nan)`,
+}
+
+// ensureIndexes creates the extra indexes that are missing.
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	for _, stmt := range extraIndexes {
+		if _, err := s.writeDB.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("store: create index: %w (in %.80q)", err, stmt)
+		}
+	}
+	return nil
+}
