@@ -108,3 +108,30 @@ func benchHistory(b *testing.B, page int) {
 		}
 	}
 }
+
+// BenchmarkLogBatchHTTP is runs/log-batch of 1000 metrics over HTTP from
+// one client (the load tool's log-batch figure).
+func BenchmarkLogBatchHTTP(b *testing.B) {
+	srv, s := newServer(b)
+	r, err := s.CreateRun(context.Background(), store.CreateRun{ExperimentID: "0", RunName: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := srv.URL + "/api/2.0/mlflow/runs/log-batch"
+	type metric struct {
+		Key       string  `json:"key"`
+		Value     float64 `json:"value"`
+		Timestamp int64   `json:"timestamp"`
+		Step      int64   `json:"step"`
+	}
+	c := &http.Client{}
+	ms := make([]metric, 1000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range ms {
+			ms[j] = metric{Key: fmt.Sprintf("m%d", j%10), Value: float64(j) / 3, Timestamp: 1700000000000 + int64(i), Step: int64(i*100 + j/10)}
+		}
+		post(b, c, url, map[string]any{"run_id": r.Info.RunID, "metrics": ms})
+	}
+	b.ReportMetric(float64(b.N*len(ms))/b.Elapsed().Seconds(), "points/s")
+}

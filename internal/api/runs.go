@@ -391,9 +391,12 @@ func (a *API) logBatch(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mobjs, err := objectList(p, "metrics")
-	if err != nil {
-		return nil, err
+	metrics, fast := fastMetrics(p.body["metrics"])
+	var mobjs []map[string]json.RawMessage
+	if !fast {
+		if mobjs, err = objectList(p, "metrics"); err != nil {
+			return nil, err
+		}
 	}
 	params, err := keyValues(p, "params")
 	if err != nil {
@@ -403,10 +406,12 @@ func (a *API) logBatch(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := mlflow.BatchLimits(len(mobjs), len(params), len(tags)); err != nil {
+	if !fast {
+		metrics = make([]mlflow.Metric, len(mobjs))
+	}
+	if err := mlflow.BatchLimits(len(metrics), len(params), len(tags)); err != nil {
 		return nil, err
 	}
-	metrics := make([]mlflow.Metric, len(mobjs))
 	for i, o := range mobjs {
 		if metrics[i], err = metricFields(o, fmt.Sprintf("metrics[%d].", i)); err != nil {
 			return nil, err

@@ -38,6 +38,9 @@ type Store struct {
 	opts    Options
 
 	rebound sync.Map // query text with ? -> dialect's text
+
+	wstmts *writerStmts // SQLite: statements prepared on the writer
+	rstmts readStmts    // SQLite: statements prepared on the readers
 }
 
 // Open connects to the database named by an MLflow backend store URI
@@ -79,6 +82,10 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.prepareWriter(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -104,7 +111,7 @@ func (s *Store) openSQLite(uri string) error {
 			}
 		}
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=case_sensitive_like(1)&_txlock=immediate"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=case_sensitive_like(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	var dsn string
 	if memory {
 		// One shared in-memory database for every connection.
@@ -156,6 +163,7 @@ func (s *Store) openPostgres(uri string) error {
 
 // Close closes the database connections.
 func (s *Store) Close() error {
+	s.closeStmts()
 	var errs []error
 	if s.db != nil {
 		errs = append(errs, s.db.Close())

@@ -1,12 +1,15 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
 	"github.com/mltrack/mltrack/internal/store"
@@ -88,6 +91,30 @@ type storedPoint struct {
 	isNaN     bool
 }
 
+// comparePK orders points as the metrics primary key ("key", timestamp,
+// step, run_uuid, value, is_nan) within one run.
+func comparePK(a, b storedPoint) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.timestamp, b.timestamp); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.step, b.step); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.value, b.value); c != 0 {
+		return c
+	}
+	switch {
+	case a.isNaN == b.isNaN:
+		return 0
+	case a.isNaN:
+		return 1
+	}
+	return -1
+}
+
 // after reports whether p replaces q as the latest value (MLflow's rule).
 func (p storedPoint) after(q storedPoint) bool {
 	if p.step != q.step {
@@ -99,22 +126,27 @@ func (p storedPoint) after(q storedPoint) bool {
 	return p.value > q.value
 }
 
+const (
+	metricsInsert     = `INSERT INTO metrics ("key", value, timestamp, run_uuid, step, is_nan)`
+	metricsInsertTail = " ON CONFLICT DO NOTHING"
+	latestInsert      = `INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)`
+	latestInsertTail  = ` ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+		WHERE excluded.step > latest_metrics.step
+		   OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp
+		   OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))`
+)
+
 func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metrics []mlflow.Metric) error {
 	if len(metrics) == 0 {
 		return nil
 	}
-	seen := make(map[storedPoint]bool, len(metrics))
+	points := make([]storedPoint, 0, len(metrics))
 	latest := make(map[string]storedPoint)
 	var keys []string // latest keys in first-seen order
-	args := make([]any, 0, 6*len(metrics))
 	for _, m := range metrics {
 		v, isNaN := mlflow.StoredMetricValue(float64(m.Value))
 		p := storedPoint{m.Key, v, m.Timestamp, m.Step, isNaN}
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		args = append(args, m.Key, v, m.Timestamp, runID, m.Step, isNaN)
+		points = append(points, p)
 		if l, ok := latest[m.Key]; !ok {
 			keys = append(keys, m.Key)
 			latest[m.Key] = p
@@ -122,7 +154,18 @@ func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metric
 			latest[m.Key] = p
 		}
 	}
-	if _, err := s.insertValues(ctx, tx, `INSERT INTO metrics ("key", value, timestamp, run_uuid, step, is_nan)`, 6, args, " ON CONFLICT DO NOTHING"); err != nil {
+	// In primary key order, each B-tree insert lands next to the previous
+	// one (SQLite keeps the page at hand), and points logged twice in the
+	// batch sit side by side, so they are dropped without a map.
+	slices.SortFunc(points, comparePK)
+	args := make([]any, 0, 6*len(points))
+	for i, p := range points {
+		if i > 0 && points[i-1] == p {
+			continue
+		}
+		args = append(args, p.key, p.value, p.timestamp, runID, p.step, p.isNaN)
+	}
+	if _, err := s.insertValues(ctx, tx, metricsInsert, 6, args, metricsInsertTail); err != nil {
 		return fmt.Errorf("store: log metrics: %w", err)
 	}
 	largs := make([]any, 0, 6*len(keys))
@@ -130,11 +173,7 @@ func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metric
 		p := latest[k]
 		largs = append(largs, p.key, p.value, p.timestamp, p.step, p.isNaN, runID)
 	}
-	if _, err := s.insertValues(ctx, tx, `INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)`, 6, largs,
-		` ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
-		WHERE excluded.step > latest_metrics.step
-		   OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp
-		   OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))`); err != nil {
+	if _, err := s.insertValues(ctx, tx, latestInsert, 6, largs, latestInsertTail); err != nil {
 		return fmt.Errorf("store: update latest metrics: %w", err)
 	}
 	return nil
