@@ -135,3 +135,46 @@ func BenchmarkLogBatchHTTP(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(ms))/b.Elapsed().Seconds(), "points/s")
 }
+
+// BenchmarkGetRunHTTP is runs/get of a run with 500 params and 500
+// metrics over HTTP from 4 concurrent clients (the load tool's figure).
+func BenchmarkGetRunHTTP(b *testing.B) {
+	srv, s := newServer(b)
+	ctx := context.Background()
+	r, err := s.CreateRun(ctx, store.CreateRun{ExperimentID: "0", RunName: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for chunk := 0; chunk < 5; chunk++ {
+		var ms []mlflow.Metric
+		var ps []mlflow.Tag
+		for k := 0; k < 100; k++ {
+			n := chunk*100 + k
+			ms = append(ms, mlflow.Metric{Key: fmt.Sprintf("metric_%d", n), Value: mlflow.Float(n), Timestamp: 1700000000000, Step: 1})
+			ps = append(ps, mlflow.Tag{Key: fmt.Sprintf("param_%d", n), Value: fmt.Sprint("value-", n)})
+		}
+		if err := s.LogBatch(ctx, r.Info.RunID, ms, ps, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	url := srv.URL + "/api/2.0/mlflow/runs/get?run_id=" + r.Info.RunID
+	b.SetParallelism(2) // 2 x GOMAXPROCS(2) = 4 clients
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+		for pb.Next() {
+			resp, err := c.Get(url)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+}

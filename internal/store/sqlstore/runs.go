@@ -323,7 +323,23 @@ func inOrder(ids []string, byID map[string]*mlflow.Run) []mlflow.Run {
 
 // each runs a query and calls fn for every row.
 func (s *Store) each(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := q.QueryContext(ctx, s.q(query), args...)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if db, ok := q.(*sql.DB); ok && db == s.db && s.d.name() == "sqlite" {
+		var st *sql.Stmt
+		if st, err = s.readStmt(ctx, query); err != nil {
+			return err
+		}
+		if st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = q.QueryContext(ctx, s.q(query), args...)
+		}
+	} else {
+		rows, err = q.QueryContext(ctx, s.q(query), args...)
+	}
 	if err != nil {
 		return err
 	}

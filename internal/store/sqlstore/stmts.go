@@ -117,8 +117,13 @@ type readStmts struct {
 	m  map[string]*sql.Stmt
 }
 
+// maxReadStmts bounds the reader statement cache: queries with IN lists
+// come in many shapes (one per list length), and past this many the rest
+// are run unprepared.
+const maxReadStmts = 256
+
 // readStmt returns query prepared on the reader pool (SQLite), or nil on
-// PostgreSQL.
+// PostgreSQL or when the cache is full.
 func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s.d.name() != "sqlite" {
 		return nil, nil
@@ -127,6 +132,9 @@ func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	defer s.rstmts.mu.Unlock()
 	if st := s.rstmts.m[query]; st != nil {
 		return st, nil
+	}
+	if len(s.rstmts.m) >= maxReadStmts {
+		return nil, nil
 	}
 	st, err := s.db.PrepareContext(ctx, query)
 	if err != nil {
