@@ -66,3 +66,64 @@ func TestMetricHistoryAfter(t *testing.T) {
 		}
 	})
 }
+
+// TestDownsampled checks the downsampled history on both dialects: totals,
+// equal-width buckets that keep spikes and the ends, ranges, NaN.
+func TestDownsampled(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		r, err := s.CreateRun(ctx, store.CreateRun{ExperimentID: "0", RunName: "ds"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var batch []mlflow.Metric
+		for i := 0; i < 3000; i++ {
+			v := 1.0
+			switch i {
+			case 1234:
+				v = 50
+			case 2345:
+				v = -50
+			case 777:
+				v = math.NaN()
+			}
+			batch = append(batch, mlflow.Metric{Key: "m", Value: mlflow.Float(v), Timestamp: 5000 + int64(i)*3, Step: int64(i)})
+		}
+		if err := s.LogBatch(ctx, r.Info.RunID, batch, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range []string{"step", "timestamp"} {
+			res, err := s.MetricHistoryDownsampled(ctx, store.DownsampleQuery{RunIDs: []string{r.Info.RunID}, Key: "m", MaxPoints: 30, X: x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Downsampled || res.Total[r.Info.RunID] != 3000 {
+				t.Fatalf("by %s: downsampled %v, total %v", x, res.Downsampled, res.Total)
+			}
+			var spikes []int64
+			for i, m := range res.Points {
+				if i > 0 && m.Step <= res.Points[i-1].Step {
+					t.Fatalf("by %s: out of order at %d", x, i)
+				}
+				if v := float64(m.Value); v == 50 || v == -50 {
+					spikes = append(spikes, m.Step)
+				}
+			}
+			first, last := res.Points[0], res.Points[len(res.Points)-1]
+			if fmt.Sprint(spikes) != "[1234 2345]" || first.Step != 0 || last.Step != 2999 || last.Timestamp != 5000+2999*3 || len(res.Points) > 4*30 || len(res.Points) < 60 {
+				t.Fatalf("by %s: %d points, spikes %v, ends %+v %+v", x, len(res.Points), spikes, first, last)
+			}
+		}
+		start, end := int64(100), int64(120)
+		res, err := s.MetricHistoryDownsampled(ctx, store.DownsampleQuery{RunIDs: []string{r.Info.RunID}, Key: "m", MaxPoints: 30, X: "step", Start: &start, End: &end})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Downsampled || len(res.Points) != 21 || res.Points[0].Step != 100 || res.Points[20].Step != 120 {
+			t.Fatalf("range: %+v", res)
+		}
+		if _, err := s.MetricHistoryDownsampled(ctx, store.DownsampleQuery{RunIDs: []string{"nope"}, Key: "m", MaxPoints: 30, X: "step"}); err == nil {
+			t.Fatal("unknown run accepted")
+		}
+	})
+}
