@@ -40,6 +40,7 @@ type Store struct {
 	rebound sync.Map // query text with ? -> dialect's text
 
 	wstmts *writerStmts // SQLite: statements prepared on the writer
+	group  *groupWriter // SQLite: the group-commit writer
 	rstmts readStmts    // SQLite: statements prepared on the readers
 }
 
@@ -86,6 +87,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startGroupWriter()
 	return s, nil
 }
 
@@ -163,6 +165,7 @@ func (s *Store) openPostgres(uri string) error {
 
 // Close closes the database connections.
 func (s *Store) Close() error {
+	s.stopGroupWriter()
 	s.closeStmts()
 	var errs []error
 	if s.db != nil {
@@ -195,22 +198,6 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// tx runs fn in one write transaction, committed when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writeDB.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
 }
 
 // reader is the pool for read-only queries. On SQLite a read right after a

@@ -127,3 +127,65 @@ func TestDownsampled(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupCommitIsolation writes from many goroutines at once, some
+// requests failing (a changed param, an unknown run): each failure must
+// leave the others' writes in place, and every success must be readable
+// as soon as it is answered.
+func TestGroupCommitIsolation(t *testing.T) {
+	s := openSQLite(t)
+	ctx := context.Background()
+	r, err := s.CreateRun(ctx, store.CreateRun{ExperimentID: "0", RunName: "group"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := r.Info.RunID
+	if err := s.LogBatch(ctx, run, nil, []mlflow.Tag{{Key: "p", Value: "1"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			var err error
+			switch i % 4 {
+			case 0: // a param change: refused, and its metric with it
+				err = s.LogBatch(ctx, run, []mlflow.Metric{{Key: "bad", Value: 1, Timestamp: int64(i), Step: int64(i)}}, []mlflow.Tag{{Key: "p", Value: "2"}}, nil)
+				if err == nil {
+					err = fmt.Errorf("request %d: param change accepted", i)
+				} else {
+					err = nil
+				}
+			case 1: // an unknown run
+				if s.LogBatch(ctx, "0123456789abcdef0123456789abcdef", []mlflow.Metric{{Key: "m", Value: 1, Timestamp: 1}}, nil, nil) == nil {
+					err = fmt.Errorf("request %d: unknown run accepted", i)
+				}
+			default:
+				err = s.LogBatch(ctx, run, []mlflow.Metric{{Key: "m", Value: mlflow.Float(i), Timestamp: int64(i), Step: int64(i)}}, nil, nil)
+				if err == nil {
+					// Answered means committed: a reader sees it at once.
+					found := false
+					err = s.MetricHistory(ctx, store.HistoryQuery{RunID: run, Key: "m"}, func(m mlflow.Metric) error {
+						found = found || m.Step == int64(i)
+						return nil
+					})
+					if err == nil && !found {
+						err = fmt.Errorf("request %d answered before its point is readable", i)
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	var good, bad int
+	_ = s.MetricHistory(ctx, store.HistoryQuery{RunID: run, Key: "m"}, func(mlflow.Metric) error { good++; return nil })
+	_ = s.MetricHistory(ctx, store.HistoryQuery{RunID: run, Key: "bad"}, func(mlflow.Metric) error { bad++; return nil })
+	if good != n/2 || bad != 0 {
+		t.Fatalf("%d good points (want %d), %d from refused requests", good, n/2, bad)
+	}
+}

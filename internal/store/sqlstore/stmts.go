@@ -40,7 +40,7 @@ var preparedInserts = []struct {
 }
 
 // preparedQueries are fixed statements of the write path.
-var preparedQueries = []string{runStateQuery}
+var preparedQueries = []string{runStateQuery, "SAVEPOINT request", "ROLLBACK TO request", "RELEASE request"}
 
 // writerStmts are statements prepared on the SQLite writer connection.
 type writerStmts struct {
