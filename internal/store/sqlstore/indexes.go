@@ -15,6 +15,11 @@ var extraIndexes = []string{
 	// continuation of its page token, without reading other runs' points
 	// (MLflow's primary key starts with the key, shared by every run).
 	`CREATE INDEX IF NOT EXISTS mltrack_metrics_run_key_time ON metrics (run_uuid, "key", timestamp, step, value, is_nan)`,
+	// runs/search ordered by a metric the filter requires: the metric's
+	// latest values in page order (non-NaN first), ascending or descending,
+	// so that the page is read from the front of the index.
+	`CREATE INDEX IF NOT EXISTS mltrack_latest_metrics_key_asc ON latest_metrics ("key", is_nan, value, run_uuid)`,
+	`CREATE INDEX IF NOT EXISTS mltrack_latest_metrics_key_desc ON latest_metrics ("key", is_nan, value DESC, run_uuid)`,
 }
 
 // ensureIndexes creates the extra indexes that are missing.
