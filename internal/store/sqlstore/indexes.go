@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -22,12 +23,22 @@ var extraIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS mltrack_latest_metrics_key_desc ON latest_metrics ("key", is_nan, value DESC, run_uuid)`,
 }
 
-// ensureIndexes creates the extra indexes that are missing.
+// ensureIndexes creates the extra indexes that are missing, in one
+// transaction. On PostgreSQL it holds the schema-creation advisory lock:
+// replicas starting together would otherwise race on CREATE INDEX IF NOT
+// EXISTS (which is not atomic there) and one would fail.
 func (s *Store) ensureIndexes(ctx context.Context) error {
-	for _, stmt := range extraIndexes {
-		if _, err := s.writeDB.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("store: create index: %w (in %.80q)", err, stmt)
+	return s.txDirect(ctx, func(tx *sql.Tx) error {
+		if s.d.name() == "postgres" {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7236851)"); err != nil {
+				return fmt.Errorf("store: lock for index creation: %w", err)
+			}
 		}
-	}
-	return nil
+		for _, stmt := range extraIndexes {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("store: create index: %w (in %.80q)", err, stmt)
+			}
+		}
+		return nil
+	})
 }
