@@ -8,7 +8,9 @@
 // Scenarios: log-batch (1000 metrics a request), log-metric (4 concurrent
 // clients), create-run, search (a filtered, metric-ordered page of 100 out
 // of 2,000 runs), history (get-history of a 100k-point metric, paged as the
-// Python client does), get-run (a run with 500 params and 500 metrics).
+// Python client does), get-run (a run with 500 params and 500 metrics),
+// downsample (mltrack's get-history-downsampled of a 1M-point metric to
+// 2000 buckets; mltrack only).
 // With -pid, the server's peak resident memory (VmHWM) is printed at the end.
 package main
 
@@ -18,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -153,11 +156,14 @@ func ms(d time.Duration) string {
 func main() {
 	target := flag.String("target", "http://127.0.0.1:5000", "server base URL")
 	pid := flag.Int("pid", 0, "server process id, to report its peak memory")
-	which := flag.String("scenarios", "all", "comma-separated: log-batch,log-metric,create-run,search,history,get-run")
+	which := flag.String("scenarios", "all", "comma-separated: log-batch,log-metric,create-run,search,history,get-run,downsample")
 	scale := flag.Float64("scale", 1, "multiply request counts (0.1 for a quick check)")
 	flag.Parse()
 	c := &client{base: strings.TrimSuffix(*target, "/"), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	want := func(s string) bool { return *which == "all" || slices.Contains(strings.Split(*which, ","), s) }
+	want := func(s string) bool {
+		// downsample is mltrack's own endpoint: asked for by name only.
+		return *which == "all" && s != "downsample" || slices.Contains(strings.Split(*which, ","), s)
+	}
 	n := func(k int) int { return max(1, int(float64(k)**scale)) }
 	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
 	exp := c.experiment("load-" + tag)
@@ -268,6 +274,35 @@ func main() {
 			return c.get("runs/get", url.Values{"run_id": {run}}, nil)
 		})
 		fmt.Printf("get-run     %8.0f runs/s    (500 params + 500 metrics, 4 clients, p50 %s)\n", float64(calls)/d.Seconds(), ms(pct(lat, .5)))
+	}
+	if want("downsample") {
+		run := c.run(exp)
+		points := 1000000
+		parallel(2, points/1000, func(i int) error {
+			ms := make([]metric, 1000)
+			for j := range ms {
+				step := int64(i*1000 + j)
+				ms[j] = metric{Key: "loss", Value: math.Sin(float64(step)/5000) + float64(step%997)/997, Timestamp: now + step, Step: step}
+			}
+			return c.post("runs/log-batch", map[string]any{"run_id": run, "metrics": ms}, nil)
+		})
+		fetch := func(int) error {
+			var r struct {
+				Metrics     []json.RawMessage `json:"metrics"`
+				TotalPoints map[string]int64  `json:"total_points"`
+				Downsampled bool              `json:"downsampled"`
+			}
+			q := url.Values{"run_ids": {run}, "metric_key": {"loss"}, "max_points": {"2000"}}
+			if err := c.call("GET", "/ajax-api/2.0/mltrack/metrics/get-history-downsampled?"+q.Encode(), nil, &r); err != nil {
+				return err
+			}
+			if r.TotalPoints[run] != int64(points) || !r.Downsampled || len(r.Metrics) == 0 || len(r.Metrics) > 8000 {
+				return fmt.Errorf("downsampled history: %d of %d points, downsampled %v", len(r.Metrics), r.TotalPoints[run], r.Downsampled)
+			}
+			return nil
+		}
+		_, lat := parallel(1, n(20), fetch)
+		fmt.Printf("downsample  %8s p50      (%d points, 2000 buckets, mltrack's get-history-downsampled; p99 %s)\n", ms(pct(lat, .5)), points, ms(pct(lat, .99)))
 	}
 	if *pid > 0 {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(*pid) + "/status")

@@ -62,6 +62,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		}
 		mux.Handle(prefix, notFound(methods))
 	}
+	a.registerMltrack(mux)
 }
 
 // notFound answers paths no route has: 405 with Allow when the path exists

@@ -48,8 +48,15 @@ func BenchmarkLogMetricHTTP(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
 
-// BenchmarkGetHistoryHTTP reads a 100,000-point metric over HTTP.
-func BenchmarkGetHistoryHTTP(b *testing.B) {
+// BenchmarkGetHistoryHTTP reads a 100,000-point metric over HTTP in one
+// answer; BenchmarkGetHistoryPagedHTTP in pages of 25,000 as the Python
+// client asks (the load tool's figure).
+func BenchmarkGetHistoryHTTP(b *testing.B) { benchHistory(b, 0) }
+
+// BenchmarkGetHistoryPagedHTTP: see BenchmarkGetHistoryHTTP.
+func BenchmarkGetHistoryPagedHTTP(b *testing.B) { benchHistory(b, 25000) }
+
+func benchHistory(b *testing.B, page int) {
 	srv, s := newServer(b)
 	ctx := context.Background()
 	r, err := s.CreateRun(ctx, store.CreateRun{ExperimentID: "0", RunName: "bench"})
@@ -67,16 +74,107 @@ func BenchmarkGetHistoryHTTP(b *testing.B) {
 		}
 	}
 	url := fmt.Sprintf("%s/api/2.0/mlflow/metrics/get-history?run_id=%s&metric_key=loss", srv.URL, r.Info.RunID)
+	if page > 0 {
+		url += fmt.Sprintf("&max_results=%d", page)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		resp, err := http.Get(url)
-		if err != nil {
-			b.Fatal(err)
+		token, total := "", 0
+		for {
+			u := url
+			if token != "" {
+				u += "&page_token=" + token
+			}
+			resp, err := http.Get(u)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var body struct {
+				Metrics       []json.RawMessage `json:"metrics"`
+				NextPageToken string            `json:"next_page_token"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 {
+				b.Fatalf("status %d, %v", resp.StatusCode, err)
+			}
+			total += len(body.Metrics)
+			if token = body.NextPageToken; token == "" || len(body.Metrics) == 0 {
+				break
+			}
 		}
-		n, _ := io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || n < 100000*40 {
-			b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
+		if total != 100000 {
+			b.Fatalf("%d points", total)
 		}
 	}
+}
+
+// BenchmarkLogBatchHTTP is runs/log-batch of 1000 metrics over HTTP from
+// one client (the load tool's log-batch figure).
+func BenchmarkLogBatchHTTP(b *testing.B) {
+	srv, s := newServer(b)
+	r, err := s.CreateRun(context.Background(), store.CreateRun{ExperimentID: "0", RunName: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := srv.URL + "/api/2.0/mlflow/runs/log-batch"
+	type metric struct {
+		Key       string  `json:"key"`
+		Value     float64 `json:"value"`
+		Timestamp int64   `json:"timestamp"`
+		Step      int64   `json:"step"`
+	}
+	c := &http.Client{}
+	ms := make([]metric, 1000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range ms {
+			ms[j] = metric{Key: fmt.Sprintf("m%d", j%10), Value: float64(j) / 3, Timestamp: 1700000000000 + int64(i), Step: int64(i*100 + j/10)}
+		}
+		post(b, c, url, map[string]any{"run_id": r.Info.RunID, "metrics": ms})
+	}
+	b.ReportMetric(float64(b.N*len(ms))/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkGetRunHTTP is runs/get of a run with 500 params and 500
+// metrics over HTTP from 4 concurrent clients (the load tool's figure).
+func BenchmarkGetRunHTTP(b *testing.B) {
+	srv, s := newServer(b)
+	ctx := context.Background()
+	r, err := s.CreateRun(ctx, store.CreateRun{ExperimentID: "0", RunName: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for chunk := 0; chunk < 5; chunk++ {
+		var ms []mlflow.Metric
+		var ps []mlflow.Tag
+		for k := 0; k < 100; k++ {
+			n := chunk*100 + k
+			ms = append(ms, mlflow.Metric{Key: fmt.Sprintf("metric_%d", n), Value: mlflow.Float(n), Timestamp: 1700000000000, Step: 1})
+			ps = append(ps, mlflow.Tag{Key: fmt.Sprintf("param_%d", n), Value: fmt.Sprint("value-", n)})
+		}
+		if err := s.LogBatch(ctx, r.Info.RunID, ms, ps, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	url := srv.URL + "/api/2.0/mlflow/runs/get?run_id=" + r.Info.RunID
+	b.SetParallelism(2) // 2 x GOMAXPROCS(2) = 4 clients
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+		for pb.Next() {
+			resp, err := c.Get(url)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
 }

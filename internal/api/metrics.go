@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,7 @@ func (a *API) getMetricHistory(w http.ResponseWriter, r *http.Request) {
 		more    bool
 		keyJSON []byte
 		buf     []byte
+		last    mlflow.Metric
 	)
 	err = a.Tracking.MetricHistory(r.Context(), q, func(m mlflow.Metric) error {
 		if limit >= 0 && n == limit {
@@ -54,6 +56,7 @@ func (a *API) getMetricHistory(w http.ResponseWriter, r *http.Request) {
 			bw.WriteString(", ")
 		}
 		n++
+		last = m
 		buf = appendMetric(buf[:0], keyJSON, m)
 		_, err := bw.Write(buf)
 		return err
@@ -69,7 +72,7 @@ func (a *API) getMetricHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	next := ""
 	if more {
-		next = search.EncodeOffsetToken(q.Offset + limit)
+		next = historyToken(q.Offset+limit, n, last)
 	}
 	if bw == nil {
 		resp := map[string]string{}
@@ -109,6 +112,7 @@ func historyQuery(r *http.Request) (store.HistoryQuery, int, error) {
 	if q.Offset, err = search.DecodeOffsetToken(token); err != nil {
 		return q, 0, err
 	}
+	q.After = historyCursor(token)
 	maxResults, present, err := p.int64Field("max_results")
 	if err != nil {
 		return q, 0, err
@@ -131,9 +135,47 @@ func appendMetric(b, keyJSON []byte, m mlflow.Metric) []byte {
 	b = append(b, `, "timestamp": `...)
 	b = strconv.AppendInt(b, m.Timestamp, 10)
 	b = append(b, `, "value": `...)
-	v, _ := m.Value.MarshalJSON()
-	b = append(b, v...)
+	b = m.Value.AppendJSON(b)
 	return append(b, '}')
+}
+
+// historyPosition is what a get-history page token holds besides MLflow's
+// offset: the last point answered, so that the next page continues right
+// after it in the index instead of skipping offset points again. A token
+// with only an offset (MLflow's, or one made by hand) still pages by offset.
+type historyPosition struct {
+	Offset    int      `json:"offset"`
+	Timestamp *int64   `json:"ts,omitempty"`
+	Step      *int64   `json:"step,omitempty"`
+	Value     *float64 `json:"value,omitempty"`
+	IsNaN     *bool    `json:"nan,omitempty"`
+}
+
+// historyToken is the page token after a page of n points ending at last.
+func historyToken(offset, n int, last mlflow.Metric) string {
+	if n == 0 {
+		return search.EncodeOffsetToken(offset)
+	}
+	v, isNaN := mlflow.StoredMetricValue(float64(last.Value))
+	b, _ := json.Marshal(historyPosition{Offset: offset, Timestamp: &last.Timestamp, Step: &last.Step, Value: &v, IsNaN: &isNaN})
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// historyCursor reads the position in a token DecodeOffsetToken accepted;
+// nil when the token has none.
+func historyCursor(token string) *store.MetricCursor {
+	if token == "" {
+		return nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		return nil
+	}
+	var p historyPosition
+	if json.Unmarshal(raw, &p) != nil || p.Timestamp == nil || p.Step == nil || p.Value == nil || p.IsNaN == nil {
+		return nil
+	}
+	return &store.MetricCursor{Timestamp: *p.Timestamp, Step: *p.Step, Value: *p.Value, IsNaN: *p.IsNaN}
 }
 
 func (a *API) getMetricHistoryBulkInterval(r *http.Request) (any, error) {

@@ -20,6 +20,14 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 func writeJSONStatus(w http.ResponseWriter, status int, v any) {
+	if e, ok := v.(encoded); ok {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(e)+1))
+		w.WriteHeader(status)
+		_, _ = w.Write(append(e, '\n'))
+		return
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -95,7 +95,10 @@ func (a *API) getRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return runResponse{run}, nil
+	b := make([]byte, 0, 64<<10)
+	b = append(b, `{"run":`...)
+	b = appendRun(b, run)
+	return encoded(append(b, '}')), nil
 }
 
 // runStatus reads a RunStatus given by name or number; an unknown value is
@@ -391,9 +394,12 @@ func (a *API) logBatch(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mobjs, err := objectList(p, "metrics")
-	if err != nil {
-		return nil, err
+	metrics, fast := fastMetrics(p.body["metrics"])
+	var mobjs []map[string]json.RawMessage
+	if !fast {
+		if mobjs, err = objectList(p, "metrics"); err != nil {
+			return nil, err
+		}
 	}
 	params, err := keyValues(p, "params")
 	if err != nil {
@@ -403,10 +409,12 @@ func (a *API) logBatch(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := mlflow.BatchLimits(len(mobjs), len(params), len(tags)); err != nil {
+	if !fast {
+		metrics = make([]mlflow.Metric, len(mobjs))
+	}
+	if err := mlflow.BatchLimits(len(metrics), len(params), len(tags)); err != nil {
 		return nil, err
 	}
-	metrics := make([]mlflow.Metric, len(mobjs))
 	for i, o := range mobjs {
 		if metrics[i], err = metricFields(o, fmt.Sprintf("metrics[%d].", i)); err != nil {
 			return nil, err
@@ -547,7 +555,31 @@ func (a *API) searchRuns(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return searchRunsResponse{runs, next}, nil
+	return encodeSearchRuns(runs, next), nil
+}
+
+// encodeSearchRuns encodes a runs/search answer as searchRunsResponse.
+func encodeSearchRuns(runs []mlflow.Run, next string) encoded {
+	b := make([]byte, 0, 1024+len(runs)*1024)
+	b = append(b, '{')
+	if len(runs) > 0 {
+		b = append(b, `"runs":[`...)
+		for i := range runs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendRun(b, &runs[i])
+		}
+		b = append(b, ']')
+	}
+	if next != "" {
+		if len(runs) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"next_page_token":`...)
+		b = appendString(b, next)
+	}
+	return append(b, '}')
 }
 
 // logModel is the legacy runs/log-model: the model's MLmodel description is

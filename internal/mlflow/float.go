@@ -19,29 +19,35 @@ type Float float64
 
 // MarshalJSON writes NaN and infinities as protobuf JSON does.
 func (f Float) MarshalJSON() ([]byte, error) {
+	return f.AppendJSON(make([]byte, 0, 24)), nil
+}
+
+// AppendJSON appends f as MarshalJSON writes it, without allocating: the
+// metric streams (get-history) write hundreds of thousands of values.
+func (f Float) AppendJSON(b []byte) []byte {
 	v := float64(f)
 	switch {
 	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
+		return append(b, `"NaN"`...)
 	case math.IsInf(v, 1):
-		return []byte(`"Infinity"`), nil
+		return append(b, `"Infinity"`...)
 	case math.IsInf(v, -1):
-		return []byte(`"-Infinity"`), nil
+		return append(b, `"-Infinity"`...)
 	}
-	return formatFloat(v), nil
+	return appendFloat(b, v)
 }
 
-// formatFloat writes v as Python's json does (repr: shortest round-trip,
+// appendFloat writes v as Python's json does (repr: shortest round-trip,
 // exponent form for large and small magnitudes, ".0" never added).
-func formatFloat(v float64) []byte {
+func appendFloat(b []byte, v float64) []byte {
 	if v == math.Trunc(v) && math.Abs(v) < 1e16 {
-		return strconv.AppendFloat(nil, v, 'f', -1, 64)
+		return strconv.AppendFloat(b, v, 'f', -1, 64)
 	}
 	abs := math.Abs(v)
 	if abs >= 1e16 || abs < 1e-4 {
-		return strconv.AppendFloat(nil, v, 'e', -1, 64)
+		return strconv.AppendFloat(b, v, 'e', -1, 64)
 	}
-	return strconv.AppendFloat(nil, v, 'f', -1, 64)
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
 }
 
 // UnmarshalJSON accepts numbers, numeric strings and the special strings.

@@ -68,6 +68,18 @@ type HistoryQuery struct {
 	// Offset and Limit page the history; Limit <= 0 means no limit.
 	Offset int
 	Limit  int
+	// After, when set, continues right after that point (keyset paging,
+	// from the page token) and Offset is ignored.
+	After *MetricCursor
+}
+
+// MetricCursor is a point's position in history order: (timestamp, step,
+// stored value, is_nan), unique within one metric of one run.
+type MetricCursor struct {
+	Timestamp int64
+	Step      int64
+	Value     float64
+	IsNaN     bool
 }
 
 // BulkIntervalQuery is metrics/get-history-bulk-interval: the points of one
@@ -78,6 +90,27 @@ type BulkIntervalQuery struct {
 	StartStep  *int64
 	EndStep    *int64
 	MaxResults int
+}
+
+// DownsampleQuery is mltrack's metrics/get-history-downsampled: one metric
+// of several runs, at most MaxPoints buckets per run along X ("step" or
+// "timestamp"), optionally within [Start, End] on that axis.
+type DownsampleQuery struct {
+	RunIDs    []string
+	Key       string
+	MaxPoints int
+	X         string
+	Start     *int64
+	End       *int64
+}
+
+// Downsampled is the answer to a DownsampleQuery: the points kept, each
+// with its RunID, per run in X order, runs in the order asked; Total is
+// each run's number of points in range.
+type Downsampled struct {
+	Points      []mlflow.Metric
+	Total       map[string]int64
+	Downsampled bool
 }
 
 // Tracking is the tracking store: experiments, runs, metrics, params, tags,
@@ -115,4 +148,10 @@ type Tracking interface {
 	// unknown run.
 	MetricHistory(ctx context.Context, q HistoryQuery, fn func(mlflow.Metric) error) error
 	MetricHistoryBulkInterval(ctx context.Context, q BulkIntervalQuery) ([]mlflow.Metric, error)
+	// MetricHistoryDownsampled answers a DownsampleQuery: when a run has more
+	// points in range than MaxPoints, the range is cut into MaxPoints
+	// equal-width buckets and each keeps its first, lowest, highest and
+	// last point; otherwise every point in range is kept. It returns
+	// RESOURCE_DOES_NOT_EXIST for an unknown run.
+	MetricHistoryDownsampled(ctx context.Context, q DownsampleQuery) (*Downsampled, error)
 }

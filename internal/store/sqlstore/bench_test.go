@@ -130,3 +130,34 @@ func BenchmarkGetRun(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
 }
+
+// BenchmarkDownsample downsamples a 1,000,000-point metric to 2000
+// buckets along steps (mltrack's get-history-downsampled).
+func BenchmarkDownsample(b *testing.B) {
+	s := openSQLite(b)
+	_, run := benchRun(b, s)
+	ctx := context.Background()
+	batch := make([]mlflow.Metric, 1000)
+	for i := 0; i < 1000; i++ {
+		for j := range batch {
+			n := int64(i*1000 + j)
+			batch[j] = mlflow.Metric{Key: "loss", Value: mlflow.Float(float64(n%997) / 997), Timestamp: 1700000000000 + n, Step: n}
+		}
+		if err := s.LogBatch(ctx, run, batch, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, x := range []string{"step", "timestamp"} {
+		b.Run(x, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				res, err := s.MetricHistoryDownsampled(ctx, store.DownsampleQuery{RunIDs: []string{run}, Key: "loss", MaxPoints: 2000, X: x})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !res.Downsampled || res.Total[run] != 1000000 {
+					b.Fatalf("%+v", res.Total)
+				}
+			}
+		})
+	}
+}

@@ -38,6 +38,10 @@ type Store struct {
 	opts    Options
 
 	rebound sync.Map // query text with ? -> dialect's text
+
+	wstmts *writerStmts // SQLite: statements prepared on the writer
+	group  *groupWriter // SQLite: the group-commit writer
+	rstmts readStmts    // SQLite: statements prepared on the readers
 }
 
 // Open connects to the database named by an MLflow backend store URI
@@ -75,6 +79,15 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.ensureIndexes(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareWriter(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.startGroupWriter()
 	return s, nil
 }
 
@@ -100,7 +113,7 @@ func (s *Store) openSQLite(uri string) error {
 			}
 		}
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=case_sensitive_like(1)&_txlock=immediate"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=case_sensitive_like(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	var dsn string
 	if memory {
 		// One shared in-memory database for every connection.
@@ -152,6 +165,8 @@ func (s *Store) openPostgres(uri string) error {
 
 // Close closes the database connections.
 func (s *Store) Close() error {
+	s.stopGroupWriter()
+	s.closeStmts()
 	var errs []error
 	if s.db != nil {
 		errs = append(errs, s.db.Close())
@@ -183,22 +198,6 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// tx runs fn in one write transaction, committed when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writeDB.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
 }
 
 // reader is the pool for read-only queries. On SQLite a read right after a

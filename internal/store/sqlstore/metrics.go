@@ -1,12 +1,15 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
 	"github.com/mltrack/mltrack/internal/store"
@@ -88,6 +91,30 @@ type storedPoint struct {
 	isNaN     bool
 }
 
+// comparePK orders points as the metrics primary key ("key", timestamp,
+// step, run_uuid, value, is_nan) within one run.
+func comparePK(a, b storedPoint) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.timestamp, b.timestamp); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.step, b.step); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.value, b.value); c != 0 {
+		return c
+	}
+	switch {
+	case a.isNaN == b.isNaN:
+		return 0
+	case a.isNaN:
+		return 1
+	}
+	return -1
+}
+
 // after reports whether p replaces q as the latest value (MLflow's rule).
 func (p storedPoint) after(q storedPoint) bool {
 	if p.step != q.step {
@@ -99,22 +126,27 @@ func (p storedPoint) after(q storedPoint) bool {
 	return p.value > q.value
 }
 
+const (
+	metricsInsert     = `INSERT INTO metrics ("key", value, timestamp, run_uuid, step, is_nan)`
+	metricsInsertTail = " ON CONFLICT DO NOTHING"
+	latestInsert      = `INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)`
+	latestInsertTail  = ` ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+		WHERE excluded.step > latest_metrics.step
+		   OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp
+		   OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))`
+)
+
 func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metrics []mlflow.Metric) error {
 	if len(metrics) == 0 {
 		return nil
 	}
-	seen := make(map[storedPoint]bool, len(metrics))
+	points := make([]storedPoint, 0, len(metrics))
 	latest := make(map[string]storedPoint)
 	var keys []string // latest keys in first-seen order
-	args := make([]any, 0, 6*len(metrics))
 	for _, m := range metrics {
 		v, isNaN := mlflow.StoredMetricValue(float64(m.Value))
 		p := storedPoint{m.Key, v, m.Timestamp, m.Step, isNaN}
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		args = append(args, m.Key, v, m.Timestamp, runID, m.Step, isNaN)
+		points = append(points, p)
 		if l, ok := latest[m.Key]; !ok {
 			keys = append(keys, m.Key)
 			latest[m.Key] = p
@@ -122,7 +154,18 @@ func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metric
 			latest[m.Key] = p
 		}
 	}
-	if _, err := s.insertValues(ctx, tx, `INSERT INTO metrics ("key", value, timestamp, run_uuid, step, is_nan)`, 6, args, " ON CONFLICT DO NOTHING"); err != nil {
+	// In primary key order, each B-tree insert lands next to the previous
+	// one (SQLite keeps the page at hand), and points logged twice in the
+	// batch sit side by side, so they are dropped without a map.
+	slices.SortFunc(points, comparePK)
+	args := make([]any, 0, 6*len(points))
+	for i, p := range points {
+		if i > 0 && points[i-1] == p {
+			continue
+		}
+		args = append(args, p.key, p.value, p.timestamp, runID, p.step, p.isNaN)
+	}
+	if _, err := s.insertValues(ctx, tx, metricsInsert, 6, args, metricsInsertTail); err != nil {
 		return fmt.Errorf("store: log metrics: %w", err)
 	}
 	largs := make([]any, 0, 6*len(keys))
@@ -130,11 +173,7 @@ func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metric
 		p := latest[k]
 		largs = append(largs, p.key, p.value, p.timestamp, p.step, p.isNaN, runID)
 	}
-	if _, err := s.insertValues(ctx, tx, `INSERT INTO latest_metrics ("key", value, timestamp, step, is_nan, run_uuid)`, 6, largs,
-		` ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
-		WHERE excluded.step > latest_metrics.step
-		   OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp
-		   OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))`); err != nil {
+	if _, err := s.insertValues(ctx, tx, latestInsert, 6, largs, latestInsertTail); err != nil {
 		return fmt.Errorf("store: update latest metrics: %w", err)
 	}
 	return nil
@@ -275,49 +314,146 @@ func (s *Store) LogOutputs(ctx context.Context, runID string, models []mlflow.Mo
 }
 
 // MetricHistory streams a metric's points in MLflow's order (timestamp,
-// step, value), paged by q.Offset and q.Limit.
+// step, value), paged by q.Offset and q.Limit, or continuing after q.After.
 func (s *Store) MetricHistory(ctx context.Context, q store.HistoryQuery, fn func(mlflow.Metric) error) error {
 	db := s.reader()
 	if _, _, err := s.runState(ctx, db, q.RunID); err != nil {
 		return err
 	}
-	// MLflow orders by (timestamp, step, value). Ordering by (timestamp,
-	// step) lets SQLite walk the metrics primary key ("key", timestamp,
-	// step, run_uuid, value) without sorting; within one run that index
-	// already yields equal (timestamp, step) points by value.
-	query := `SELECT timestamp, step, value, is_nan FROM metrics WHERE run_uuid = ? AND "key" = ? ORDER BY timestamp, step`
+	// The order is the mltrack_metrics_run_key_time index's: no sort, and
+	// a keyset continuation starts right at its point in the index, where
+	// OFFSET would read and drop every earlier point again.
+	query := `SELECT timestamp, step, value, is_nan FROM metrics WHERE run_uuid = ? AND "key" = ?`
 	args := []any{q.RunID, q.Key}
+	offset := max(q.Offset, 0)
+	if a := q.After; a != nil {
+		query += ` AND (timestamp, step, value, is_nan) > (?, ?, ?, ?)`
+		args = append(args, a.Timestamp, a.Step, a.Value, a.IsNaN)
+		offset = 0
+	}
+	query += ` ORDER BY timestamp, step, value, is_nan`
 	switch {
 	case q.Limit > 0:
 		query += " LIMIT ? OFFSET ?"
-		args = append(args, q.Limit, max(q.Offset, 0))
-	case q.Offset > 0:
+		args = append(args, q.Limit, offset)
+	case offset > 0:
 		query += " LIMIT ? OFFSET ?"
-		args = append(args, math.MaxInt32, q.Offset)
+		args = append(args, math.MaxInt32, offset)
 	}
 	rows, err := db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return fmt.Errorf("store: metric history: %w", err)
 	}
-	defer rows.Close()
-	m := mlflow.Metric{Key: q.Key}
-	for rows.Next() {
-		var (
-			v     float64
-			isNaN bool
-		)
-		if err := rows.Scan(&m.Timestamp, &m.Step, &v, &isNaN); err != nil {
-			return fmt.Errorf("store: metric history: %w", err)
+	return streamPoints(ctx, rows, q.Key, fn)
+}
+
+// historyBatch is how many points the reading goroutine hands over at once.
+const historyBatch = 512
+
+// streamPoints reads (timestamp, step, value, is_nan) rows on a goroutine
+// of its own and calls fn for each point on the caller's, so that stepping
+// through the database and encoding the answer run on two cores at once.
+// It closes rows.
+func streamPoints(ctx context.Context, rows *sql.Rows, key string, fn func(mlflow.Metric) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan []mlflow.Metric, 2)
+	free := make(chan []mlflow.Metric, 3)
+	var readErr error
+	go func() {
+		defer close(full)
+		defer rows.Close()
+		batch := make([]mlflow.Metric, 0, historyBatch)
+		var ts, step, v, isNaN any
+		for rows.Next() {
+			if err := rows.Scan(&ts, &step, &v, &isNaN); err != nil {
+				readErr = err
+				return
+			}
+			m := mlflow.Metric{Key: key, Timestamp: asInt64(ts), Step: asInt64(step)}
+			m.Value = metricValue(asFloat64(v), asBool(isNaN))
+			batch = append(batch, m)
+			if len(batch) == historyBatch {
+				select {
+				case full <- batch:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case batch = <-free:
+				default:
+					batch = make([]mlflow.Metric, 0, historyBatch)
+				}
+			}
 		}
-		m.Value = metricValue(v, isNaN)
-		if err := fn(m); err != nil {
-			return err
+		if readErr = rows.Err(); readErr == nil && len(batch) > 0 {
+			select {
+			case full <- batch:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	for batch := range full {
+		for _, m := range batch {
+			if err := fn(m); err != nil {
+				cancel()
+				for range full { // let the reader finish and close rows
+				}
+				return err
+			}
+		}
+		select {
+		case free <- batch[:0]:
+		default:
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: metric history: %w", err)
+	if readErr != nil {
+		return fmt.Errorf("store: metric history: %w", readErr)
 	}
 	return nil
+}
+
+// asInt64, asFloat64 and asBool read the driver values of integer, real
+// and boolean columns (SQLite gives integers for booleans and may give
+// an integer for a REAL column holding a whole number). Scanning into
+// any and converting here skips database/sql's reflective conversion,
+// which costs more than the read itself on long histories.
+func asInt64(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case bool:
+		if x {
+			return 1
+		}
+	}
+	return 0
+}
+
+func asFloat64(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	}
+	return 0
+}
+
+func asBool(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	}
+	return false
 }
 
 // MetricHistoryBulkInterval answers metrics/get-history-bulk-interval with

@@ -323,7 +323,23 @@ func inOrder(ids []string, byID map[string]*mlflow.Run) []mlflow.Run {
 
 // each runs a query and calls fn for every row.
 func (s *Store) each(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := q.QueryContext(ctx, s.q(query), args...)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if db, ok := q.(*sql.DB); ok && db == s.db && s.d.name() == "sqlite" {
+		var st *sql.Stmt
+		if st, err = s.readStmt(ctx, query); err != nil {
+			return err
+		}
+		if st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = q.QueryContext(ctx, s.q(query), args...)
+		}
+	} else {
+		rows, err = q.QueryContext(ctx, s.q(query), args...)
+	}
 	if err != nil {
 		return err
 	}
@@ -344,11 +360,13 @@ func metricValue(v float64, isNaN bool) mlflow.Float {
 	return mlflow.Float(v)
 }
 
+const runStateQuery = "SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = ?"
+
 // runState returns a run's lifecycle stage and experiment, or RESOURCE_DOES_NOT_EXIST.
 func (s *Store) runState(ctx context.Context, q querier, id string) (stage string, expID int64, err error) {
 	var st sql.NullString
 	var exp sql.NullInt64
-	err = q.QueryRowContext(ctx, s.q("SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = ?"), id).Scan(&st, &exp)
+	err = s.queryRowTx(ctx, q, runStateQuery, id).Scan(&st, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, mlflow.RunNotFound(id)
 	}
@@ -457,22 +475,17 @@ func (s *Store) DeleteTag(ctx context.Context, runID, key string) error {
 // allows.
 func (s *Store) insertValues(ctx context.Context, q querier, head string, ncols int, args []any, tail string) (int64, error) {
 	perStmt := maxArgs / ncols
-	row := "(" + placeholders(ncols) + ")"
+	tx, _ := q.(*sql.Tx)
 	var total int64
 	for len(args) > 0 {
 		n := min(len(args)/ncols, perStmt)
-		var b strings.Builder
-		b.Grow(len(head) + len(tail) + n*(len(row)+2) + 8)
-		b.WriteString(head)
-		b.WriteString(" VALUES ")
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(row)
+		var res sql.Result
+		var err error
+		if st := s.chunkStmt(tx, head, tail, &n); st != nil {
+			res, err = tx.StmtContext(ctx, st).ExecContext(ctx, args[:n*ncols]...)
+		} else {
+			res, err = q.ExecContext(ctx, s.q(insertText(head, ncols, n, tail)), args[:n*ncols]...)
 		}
-		b.WriteString(tail)
-		res, err := q.ExecContext(ctx, s.q(b.String()), args[:n*ncols]...)
 		if err != nil {
 			return total, err
 		}
@@ -481,6 +494,23 @@ func (s *Store) insertValues(ctx context.Context, q querier, head string, ncols 
 		args = args[n*ncols:]
 	}
 	return total, nil
+}
+
+// chunkStmt returns a prepared INSERT for the largest power-of-two chunk
+// of at most *n rows and sets *n to its size, or nil when none is prepared.
+func (s *Store) chunkStmt(tx *sql.Tx, head, tail string, n *int) *sql.Stmt {
+	if tx == nil || s.wstmts == nil {
+		return nil
+	}
+	c := maxChunk
+	for c > *n {
+		c /= 2
+	}
+	st := s.preparedInsert(head, tail, c)
+	if st != nil {
+		*n = c
+	}
+	return st
 }
 
 // upsertTags sets run tags; a mlflow.runName tag also renames the run.

@@ -46,7 +46,8 @@ func sqliteSchema(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+	// mltrack's own indexes (mltrack_*, see indexes.go) are checked apart.
+	rows, err := db.Query("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'mltrack%' ORDER BY name")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +92,20 @@ func TestSQLiteSchemaIsMLflows(t *testing.T) {
 	}
 	db, _ := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	defer db.Close()
+	var extra []string
+	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'mltrack%' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		extra = append(extra, n)
+	}
+	rows.Close()
+	if !slices.Equal(extra, mltrackIndexes) {
+		t.Errorf("mltrack's indexes = %v, want %v", extra, mltrackIndexes)
+	}
 	var rev, name, loc, ws string
 	if err := db.QueryRow("SELECT version_num FROM alembic_version").Scan(&rev); err != nil || rev != "1b5f0d9ad7c1" {
 		t.Errorf("alembic_version = %q, %v", rev, err)
@@ -115,6 +130,26 @@ func normalizePgDump(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// mltrackIndexes are the indexes mltrack adds to MLflow's schema
+// (indexes.go, docs/architecture.md), sorted.
+var mltrackIndexes = []string{"mltrack_latest_metrics_key_asc", "mltrack_latest_metrics_key_desc", "mltrack_metrics_run_key_time"}
+
+// splitMltrackIndexes takes mltrack's CREATE INDEX lines out of a pg_dump
+// and returns their index names, sorted.
+func splitMltrackIndexes(dump string) (string, []string) {
+	var keep, names []string
+	for _, l := range strings.Split(dump, "\n") {
+		if rest, ok := strings.CutPrefix(l, "CREATE INDEX mltrack"); ok {
+			name, _, _ := strings.Cut(rest, " ")
+			names = append(names, "mltrack"+name)
+			continue
+		}
+		keep = append(keep, l)
+	}
+	slices.Sort(names)
+	return strings.Join(keep, "\n"), names
+}
+
 func TestPostgresSchemaIsMLflows(t *testing.T) {
 	uri := testdb.PostgresURI(t)
 	open(t, uri).Close()
@@ -126,6 +161,11 @@ func TestPostgresSchemaIsMLflows(t *testing.T) {
 		t.Fatalf("pg_dump: %v", err)
 	}
 	got := normalizePgDump(string(out))
+	var extra []string
+	got, extra = splitMltrackIndexes(got)
+	if !slices.Equal(extra, mltrackIndexes) {
+		t.Errorf("mltrack's indexes = %v, want %v", extra, mltrackIndexes)
+	}
 	want := normalizePgDump(readShared(t, "mlflow-schema/postgres-schema.sql"))
 	if got != want {
 		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")

@@ -82,6 +82,15 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 		whereArgs = append(whereArgs, args...)
 	}
 
+	// A page ordered first by a metric that the filter requires (every
+	// metric comparison needs the run to have the metric) is read from that
+	// metric's latest values, walking the mltrack_latest_metrics_key_*
+	// index in order and stopping after the page, instead of reading every
+	// run of the experiments and sorting them. Every run it may return has
+	// the metric, so the NULL placement of the ORDER BY is moot and is_nan
+	// alone puts NaN last.
+	driving := searchFromMetric && len(q.OrderBy) > 0 && q.OrderBy[0].Entity == "metric" && filtersMetric(q.Filter, q.OrderBy[0].Key)
+	var drivingArgs []any
 	orderedByStart := false
 	for i, k := range q.OrderBy {
 		dir := " ASC"
@@ -100,6 +109,11 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 			}
 			order = append(order, "CASE WHEN r."+col+" IS NULL THEN 1 ELSE 0 END", "r."+col+dir)
 		case "metric":
+			if i == 0 && driving {
+				drivingArgs = append(drivingArgs, k.Key)
+				order = append(order, alias+".is_nan", alias+".value"+dir)
+				continue
+			}
 			// Runs without the metric sort last, NaN just before them, in
 			// both directions (MLflow's _get_orderby_clauses).
 			joins = append(joins, `LEFT JOIN latest_metrics `+alias+` ON `+alias+`.run_uuid = r.run_uuid AND `+alias+`."key" = ?`)
@@ -123,7 +137,13 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 	order = append(order, "r.run_uuid ASC")
 
 	var b strings.Builder
-	b.WriteString("SELECT r.run_uuid FROM runs r")
+	if driving {
+		b.WriteString("SELECT r.run_uuid FROM latest_metrics o0 JOIN runs r ON r.run_uuid = o0.run_uuid")
+		where = append([]string{`o0."key" = ?`}, where...)
+		whereArgs = append(drivingArgs, whereArgs...)
+	} else {
+		b.WriteString("SELECT r.run_uuid FROM runs r")
+	}
 	for _, j := range joins {
 		b.WriteString(" ")
 		b.WriteString(j)
@@ -138,6 +158,20 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 	// the start (SQLite's OFFSET semantics); PostgreSQL refuses one.
 	args = append(args, q.Page.MaxResults, max(q.Page.Offset, 0))
 	return b.String(), args, nil
+}
+
+// searchFromMetric enables that plan; tests turn it off to compare.
+var searchFromMetric = true
+
+// filtersMetric reports whether the filter compares metric key, which only
+// runs that have that metric can satisfy.
+func filtersMetric(filter []search.Comparison, key string) bool {
+	for _, c := range filter {
+		if c.Entity == "metric" && c.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // runAttributeColumn maps a canonical run attribute to its runs column.
