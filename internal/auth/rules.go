@@ -206,6 +206,10 @@ var otherRules = map[string]rule{
 	"GET " + ownPrefix + "tokens/list":      signedIn(),
 	"DELETE " + ownPrefix + "tokens/revoke": signedIn(),
 	"GET " + ownPrefix + "users/list":       admin(),
+	// The UI's downsampled histories: READ on every run's experiment, as
+	// get-history-bulk-interval.
+	"GET /api/2.0/mltrack/metrics/get-history-downsampled":      on(tRuns, ActRead),
+	"GET /ajax-api/2.0/mltrack/metrics/get-history-downsampled": on(tRuns, ActRead),
 }
 
 // buildRules expands the tables into one map keyed by mux pattern.
