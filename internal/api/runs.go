@@ -279,20 +279,24 @@ func (a *API) logMetric(r *http.Request) (any, error) {
 	return empty{}, a.Tracking.LogBatch(r.Context(), id, []mlflow.Metric{m}, nil, nil)
 }
 
-func (a *API) logParam(r *http.Request) (any, error) {
+// runKeyValue reads the run_id, key and value of log-parameter and set-tag.
+func runKeyValue(r *http.Request) (id, key, value string, err error) {
 	p, err := readParams(r)
 	if err != nil {
-		return nil, err
+		return "", "", "", err
 	}
-	id, err := runID(p)
-	if err != nil {
-		return nil, err
+	if id, err = runID(p); err != nil {
+		return "", "", "", err
 	}
-	key, err := p.requiredStr("key")
-	if err != nil {
-		return nil, err
+	if key, err = p.requiredStr("key"); err != nil {
+		return "", "", "", err
 	}
-	value, err := p.str("value")
+	value, err = p.str("value")
+	return id, key, value, err
+}
+
+func (a *API) logParam(r *http.Request) (any, error) {
+	id, key, value, err := runKeyValue(r)
 	if err != nil {
 		return nil, err
 	}
@@ -309,19 +313,7 @@ func (a *API) logParam(r *http.Request) (any, error) {
 }
 
 func (a *API) setTag(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(p)
-	if err != nil {
-		return nil, err
-	}
-	key, err := p.requiredStr("key")
-	if err != nil {
-		return nil, err
-	}
-	value, err := p.str("value")
+	id, key, value, err := runKeyValue(r)
 	if err != nil {
 		return nil, err
 	}
@@ -539,10 +531,9 @@ func (a *API) searchRuns(r *http.Request) (any, error) {
 	}
 	view, known := runViewType(p)
 	q := store.RunQuery{ExperimentIDs: exps, ViewType: view, Page: store.Page{MaxResults: int(maxResults)}}
-	if q.Filter, err = search.ParseRunFilter(filter); err != nil {
-		return nil, err
-	}
-	if q.OrderBy, err = search.ParseRunOrderBy(orderBy); err != nil {
+	// Parsed together: MLflow checks the filter's syntax, then order_by,
+	// then the filter's comparators, and reports the first error.
+	if q.Filter, q.OrderBy, err = search.ParseRunSearch(filter, orderBy); err != nil {
 		return nil, err
 	}
 	if q.Page.Offset, err = search.DecodeOffsetToken(token); err != nil {
