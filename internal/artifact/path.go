@@ -31,31 +31,19 @@ const maxDecodeRounds = 8
 // The returned path keeps the characters the client sent; decoding is only
 // used to look for what a later layer could decode.
 func ValidatePath(p string) (string, error) {
-	stage := p
-	for range maxDecodeRounds {
-		if !safeStage(stage) {
-			return "", ErrInvalidPath
-		}
-		if !strings.Contains(stage, "%") {
-			break
-		}
-		next, err := url.PathUnescape(stage)
-		if err != nil || next == stage {
-			// Not valid percent-encoding: the '%' is a literal character.
-			break
-		}
-		stage = next
-	}
-	// The last decoding of the loop has not been checked yet.
-	if !safeStage(stage) {
+	// The canonical form is checked too: dropping "." segments can bring
+	// an encoded slash to the front ("./%2f" becomes "%2f", which decodes
+	// to "/").
+	canon := canonicalPath(p)
+	if !safeDecodings(p) || !safeDecodings(canon) {
 		return "", ErrInvalidPath
 	}
-	if strings.Contains(stage, "%") {
-		if next, err := url.PathUnescape(stage); err == nil && next != stage {
-			// Still decoding after maxDecodeRounds: nobody names files so.
-			return "", ErrInvalidPath
-		}
-	}
+	return canon, nil
+}
+
+// canonicalPath joins the segments of p with "/", without empty or "."
+// segments.
+func canonicalPath(p string) string {
 	segs := strings.Split(p, "/")
 	out := segs[:0]
 	for _, s := range segs {
@@ -64,7 +52,39 @@ func ValidatePath(p string) (string, error) {
 		}
 		out = append(out, s)
 	}
-	return strings.Join(out, "/"), nil
+	return strings.Join(out, "/")
+}
+
+// safeDecodings reports whether p and each of its percent-decodings (up to
+// maxDecodeRounds; a path still decoding after that is refused) pass
+// safeStage.
+func safeDecodings(p string) bool {
+	stage := p
+	for range maxDecodeRounds {
+		if !safeStage(stage) {
+			return false
+		}
+		if !strings.Contains(stage, "%") {
+			return true
+		}
+		next, err := url.PathUnescape(stage)
+		if err != nil || next == stage {
+			// Not valid percent-encoding: the '%' is a literal character.
+			return true
+		}
+		stage = next
+	}
+	// The last decoding of the loop has not been checked yet.
+	if !safeStage(stage) {
+		return false
+	}
+	if strings.Contains(stage, "%") {
+		if next, err := url.PathUnescape(stage); err == nil && next != stage {
+			// Still decoding after maxDecodeRounds: nobody names files so.
+			return false
+		}
+	}
+	return true
 }
 
 // safeStage applies the rules of ValidatePath to one decoding stage.
