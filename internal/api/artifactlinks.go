@@ -64,11 +64,7 @@ func (a *API) resolve(uri string) (artifact.Repository, string, error) {
 }
 
 func (a *API) listRunArtifacts(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(p)
+	p, id, err := readRunParams(r)
 	if err != nil {
 		return nil, err
 	}

@@ -91,11 +91,8 @@ func (a *API) createRegisteredModel(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := p.str("description")
+	desc, err := modelDescription(p)
 	if err != nil {
-		return nil, err
-	}
-	if err := mlflow.ValidateLength("description", desc, mlflow.MaxModelDescriptionLength); err != nil {
 		return nil, err
 	}
 	rm, err := a.Registry.CreateRegisteredModel(r.Context(), name, desc, tags)
@@ -150,11 +147,8 @@ func (a *API) updateRegisteredModel(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := p.str("description")
+	desc, err := modelDescription(p)
 	if err != nil {
-		return nil, err
-	}
-	if err := mlflow.ValidateLength("description", desc, mlflow.MaxModelDescriptionLength); err != nil {
 		return nil, err
 	}
 	rm, err := a.Registry.UpdateRegisteredModel(r.Context(), name, desc)
@@ -566,11 +560,8 @@ func (a *API) updateModelVersion(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := p.str("description")
+	desc, err := modelDescription(p)
 	if err != nil {
-		return nil, err
-	}
-	if err := mlflow.ValidateLength("description", desc, mlflow.MaxModelDescriptionLength); err != nil {
 		return nil, err
 	}
 	mv, err := a.Registry.UpdateModelVersion(r.Context(), name, version, desc)
@@ -673,4 +664,14 @@ func (a *API) deleteModelVersionTag(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return empty{}, a.Registry.DeleteModelVersionTag(r.Context(), name, version, key)
+}
+
+// modelDescription reads the description of a registered model or version,
+// within MLflow's length limit.
+func modelDescription(p *params) (string, error) {
+	desc, err := p.str("description")
+	if err != nil {
+		return "", err
+	}
+	return desc, mlflow.ValidateLength("description", desc, mlflow.MaxModelDescriptionLength)
 }

@@ -83,11 +83,7 @@ func (a *API) createRun(r *http.Request) (any, error) {
 }
 
 func (a *API) getRun(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(p)
+	_, id, err := readRunParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -158,11 +154,7 @@ func (a *API) updateRun(r *http.Request) (any, error) {
 }
 
 func (a *API) deleteRun(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(p)
+	_, id, err := readRunParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -170,11 +162,7 @@ func (a *API) deleteRun(r *http.Request) (any, error) {
 }
 
 func (a *API) restoreRun(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(p)
+	_, id, err := readRunParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -264,11 +252,7 @@ func stepValue(name string, v json.RawMessage) (int64, error) {
 }
 
 func (a *API) logMetric(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(p)
+	p, id, err := readRunParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -279,13 +263,20 @@ func (a *API) logMetric(r *http.Request) (any, error) {
 	return empty{}, a.Tracking.LogBatch(r.Context(), id, []mlflow.Metric{m}, nil, nil)
 }
 
-// runKeyValue reads the run_id, key and value of log-parameter and set-tag.
-func runKeyValue(r *http.Request) (id, key, value string, err error) {
+// readRunParams reads a request that names a run by run_id (or run_uuid).
+func readRunParams(r *http.Request) (*params, string, error) {
 	p, err := readParams(r)
 	if err != nil {
-		return "", "", "", err
+		return nil, "", err
 	}
-	if id, err = runID(p); err != nil {
+	id, err := runID(p)
+	return p, id, err
+}
+
+// runKeyValue reads the run_id, key and value of log-parameter and set-tag.
+func runKeyValue(r *http.Request) (id, key, value string, err error) {
+	p, id, err := readRunParams(r)
+	if err != nil {
 		return "", "", "", err
 	}
 	if key, err = p.requiredStr("key"); err != nil {
@@ -325,11 +316,7 @@ func (a *API) setTag(r *http.Request) (any, error) {
 }
 
 func (a *API) deleteTag(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(p)
+	p, id, err := readRunParams(r)
 	if err != nil {
 		return nil, err
 	}
@@ -576,11 +563,7 @@ func encodeSearchRuns(runs []mlflow.Run, next string) encoded {
 // logModel is the legacy runs/log-model: the model's MLmodel description is
 // recorded in the run's mlflow.log-model.history tag.
 func (a *API) logModel(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(p)
+	p, id, err := readRunParams(r)
 	if err != nil {
 		return nil, err
 	}

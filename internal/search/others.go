@@ -33,14 +33,7 @@ func expIdentifier(ident string, attrs map[string]bool, attrsRepr string) (strin
 // Quirk kept from MLflow: comparators are not upper-cased here, so
 // `name like 'x'` is rejected while `name LIKE 'x'` works.
 func ParseExperimentFilter(filter string) ([]Comparison, error) {
-	if filter == "" {
-		return nil, nil
-	}
-	items, err := parseStatement(filter)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := comparisons(items, false)
+	cs, err := filterComparisons(filter)
 	if err != nil {
 		return nil, err
 	}
@@ -148,14 +141,7 @@ func registryIdentifier(ident string, attrs map[string]bool, attrsRepr string) (
 }
 
 func registryFilter(filter string, attrs map[string]bool, attrsRepr string, numeric bool) ([]rawComp, error) {
-	if filter == "" {
-		return nil, nil
-	}
-	items, err := parseStatement(filter)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := comparisons(items, false)
+	cs, err := filterComparisons(filter)
 	if err != nil {
 		return nil, err
 	}

@@ -310,3 +310,17 @@ func duplicateOrderBy(orderBy []string) error {
 	// MLflow raises this without an error code (a 500); a 400 serves clients.
 	return invalid("`order_by` contains duplicate fields: %s", pyStrList(orderBy))
 }
+
+// filterComparisons parses an experiment or registry filter into its
+// comparisons (none for an empty filter), with MLflow's unquoted clause
+// messages.
+func filterComparisons(filter string) ([]item, error) {
+	if filter == "" {
+		return nil, nil
+	}
+	items, err := parseStatement(filter)
+	if err != nil {
+		return nil, err
+	}
+	return comparisons(items, false)
+}
