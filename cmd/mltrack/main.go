@@ -10,6 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -209,5 +211,21 @@ func runServer(args []string) error {
 	if err != nil {
 		return err
 	}
+	if addr := os.Getenv("MLTRACK_PPROF_ADDR"); addr != "" {
+		go servePprof(addr, log)
+	}
 	return srv.Run(ctx)
+}
+
+// servePprof serves Go's profiler on its own listener, never on the API's:
+// MLTRACK_PPROF_ADDR=127.0.0.1:6060, for profiling a running server.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("pprof listening", "addr", addr)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		log.Error("pprof", "err", err)
+	}
 }
