@@ -45,8 +45,9 @@ export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = tru
   const [seen, setSeen] = useState(false);
   const [overview, setOverview] = useState<Loaded | null>(null);
   const [zoom, setZoom] = useState<[number, number] | null>(null);
-  const [detail, setDetail] = useState<Loaded | null>(null);
-  const [detailLoading, setDetailLoading] = useState(false);
+  // The full detail of a zoomed range, with the range it is of: until the
+  // detail of the current range arrives, the chart is not "ready".
+  const [detail, setDetail] = useState<{ range: string; data: Loaded } | null>(null);
   const [err, setErr] = useState<string>('');
   const ids = runs.map((r) => r.id).join(',');
   const version = runs.map((r) => r.version || '').join(',');
@@ -87,16 +88,18 @@ export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = tru
   }, [version]);
 
   // Zoomed: fetch the range's detail unless every point is already held.
+  const range = zoom ? `${zoom[0]},${zoom[1]}` : '';
   useEffect(() => {
     setDetail(null);
-    if (!zoom || !overview || overview.full) { setDetailLoading(false); return; }
+    if (!zoom || !overview || overview.full) return;
     let live = true;
-    setDetailLoading(true);
-    loadRange(runs, metric, xMode, zoom).then((d) => { if (live) { setDetail(d); setDetailLoading(false); } }, (e) => { if (live) { setErr((e as Error).message); setDetailLoading(false); } });
+    loadRange(runs, metric, xMode, zoom).then((d) => { if (live) setDetail({ range, data: d }); }, (e) => { if (live) setErr((e as Error).message); });
     return () => { live = false; };
-  }, [zoom?.[0], zoom?.[1], overview, xMode]);
+  }, [range, overview, xMode]);
+  const detailReady = !!zoom && (!!overview?.full || detail?.range === range);
+  const detailLoading = !!zoom && !detailReady;
 
-  const shown = detail || overview;
+  const shown = (detail?.range === range ? detail.data : null) || overview;
   const series = useMemo(() => (shown ? seriesFor(runs, shown.byRun, xMode, zoom) : []),
     [shown, xMode, zoom?.[0], zoom?.[1], runs.map((r) => r.id + r.color + r.label).join()]);
   let total = 0;
@@ -110,7 +113,7 @@ export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = tru
         : !shown ? <div class="chart-card" data-metric={metric}><div class="chart-title">{metric}</div><div class="chart-loading">Loading…</div></div>
         : <Chart title={metric} series={series} xMode={xMode} logY={logY} smoothing={smoothing} legend={legend}
             xRange={zoom} onZoom={setZoom} onReset={() => setZoom(null)} note={note}
-            attrs={{ 'data-total': total, 'data-detail': zoom ? (detailLoading ? 'loading' : 'ready') : '', 'data-range': zoom ? `${zoom[0]},${zoom[1]}` : '' }} />}
+            attrs={{ 'data-total': total, 'data-detail': zoom ? (detailLoading ? 'loading' : 'ready') : '', 'data-range': range }} />}
     </div>
   );
 }
