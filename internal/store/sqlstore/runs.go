@@ -196,19 +196,18 @@ func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]
 		byID[found[i].Info.RunID] = &found[i]
 	}
 
-	if err := s.each(ctx, db, `SELECT run_uuid, "key", value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN `+in, args, func(rows *sql.Rows) error {
-		var (
-			id    string
-			m     mlflow.Metric
-			v     float64
-			ts    sql.NullInt64
-			isNaN bool
-		)
-		if err := rows.Scan(&id, &m.Key, &v, &ts, &m.Step, &isNaN); err != nil {
+	if err := s.eachRunValues(ctx, db, "latest_metrics", `"key", value, timestamp, step, is_nan`, 5, in, args, func(id string, v []jsonValue) error {
+		value, err := v[1].float()
+		if err != nil {
 			return err
 		}
-		m.Timestamp = ts.Int64
-		m.Value = metricValue(v, isNaN)
+		m := mlflow.Metric{Key: v[0].text, Value: metricValue(value, v[4].bool())}
+		if m.Timestamp, err = v[2].int(); err != nil {
+			return err
+		}
+		if m.Step, err = v[3].int(); err != nil {
+			return err
+		}
 		if r := byID[id]; r != nil {
 			r.Data.Metrics = append(r.Data.Metrics, m)
 		}
@@ -218,18 +217,9 @@ func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]
 	}
 
 	loadKV := func(table string, add func(r *mlflow.Run, t mlflow.Tag)) error {
-		return s.each(ctx, db, `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN `+in, args, func(rows *sql.Rows) error {
-			var (
-				id    string
-				t     mlflow.Tag
-				value sql.NullString
-			)
-			if err := rows.Scan(&id, &t.Key, &value); err != nil {
-				return err
-			}
-			t.Value = value.String
+		return s.eachRunValues(ctx, db, table, `"key", value`, 2, in, args, func(id string, v []jsonValue) error {
 			if r := byID[id]; r != nil {
-				add(r, t)
+				add(r, mlflow.Tag{Key: v[0].text, Value: v[1].text})
 			}
 			return nil
 		})
@@ -350,6 +340,38 @@ func (s *Store) each(ctx context.Context, q querier, query string, args []any, f
 		}
 	}
 	return rows.Err()
+}
+
+// eachRunValues calls fn with the columns cols (n of them) of each row of
+// table whose run_uuid is in the list `in`. On SQLite the rows of a run come
+// as one JSON text (see jsonrows.go); elsewhere row by row, as text.
+func (s *Store) eachRunValues(ctx context.Context, db querier, table, cols string, n int, in string, args []any, fn func(id string, vals []jsonValue) error) error {
+	if s.d.name() == "sqlite" {
+		return s.each(ctx, db, `SELECT run_uuid, json_group_array(json_array(`+cols+`)) FROM `+table+` WHERE run_uuid IN `+in+` GROUP BY run_uuid`, args, func(rows *sql.Rows) error {
+			var id, text string
+			if err := rows.Scan(&id, &text); err != nil {
+				return err
+			}
+			return eachJSONRow(text, n, func(vals []jsonValue) error { return fn(id, vals) })
+		})
+	}
+	dest := make([]any, n+1)
+	var id string
+	texts := make([]sql.NullString, n)
+	vals := make([]jsonValue, n)
+	dest[0] = &id
+	for i := range texts {
+		dest[i+1] = &texts[i]
+	}
+	return s.each(ctx, db, `SELECT run_uuid, `+cols+` FROM `+table+` WHERE run_uuid IN `+in, args, func(rows *sql.Rows) error {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		for i, t := range texts {
+			vals[i] = jsonValue{text: t.String, null: !t.Valid}
+		}
+		return fn(id, vals)
+	})
 }
 
 // metricValue turns a stored metric value back into what MLflow answers.
