@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -39,9 +40,10 @@ type Store struct {
 
 	rebound sync.Map // query text with ? -> dialect's text
 
-	wstmts *writerStmts // SQLite: statements prepared on the writer
-	group  *groupWriter // SQLite: the group-commit writer
-	rstmts readStmts    // SQLite: statements prepared on the readers
+	wstmts *writerStmts  // SQLite: statements prepared on the writer
+	group  *groupWriter  // SQLite: the group-commit writer
+	ckpt   *checkpointer // SQLite: WAL checkpoints off the write path
+	rstmts readStmts     // SQLite: statements prepared on the readers
 }
 
 // Open connects to the database named by an MLflow backend store URI
@@ -121,7 +123,11 @@ func (s *Store) openSQLite(uri string) error {
 	} else {
 		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=journal_mode(WAL)&" + pragmas
 	}
-	w, err := sql.Open("sqlite", dsn)
+	wdsn := dsn
+	if !memory {
+		wdsn += "&_pragma=wal_autocheckpoint(" + strconv.Itoa(checkpointBackstopPages) + ")"
+	}
+	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
@@ -144,6 +150,13 @@ func (s *Store) openSQLite(uri string) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.db = r
+	c, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	s.startCheckpointer(c)
 	return nil
 }
 
@@ -167,7 +180,7 @@ func (s *Store) openPostgres(uri string) error {
 func (s *Store) Close() error {
 	s.stopGroupWriter()
 	s.closeStmts()
-	var errs []error
+	errs := []error{s.ckpt.close()}
 	if s.db != nil {
 		errs = append(errs, s.db.Close())
 	}

@@ -71,6 +71,7 @@ func (s *Store) startGroupWriter() {
 				}
 			}
 			s.runGroup(batch)
+			s.ckpt.wrote()
 		}
 	}()
 }
