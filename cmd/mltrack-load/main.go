@@ -169,6 +169,7 @@ func main() {
 	pid := flag.Int("pid", 0, "server process id, to report its peak memory")
 	which := flag.String("scenarios", "all", "comma-separated: log-batch,log-metric,create-run,search,history,get-run,downsample")
 	scale := flag.Float64("scale", 1, "multiply request counts (0.1 for a quick check)")
+	batchClients := flag.Int("batch-clients", 1, "concurrent clients of the log-batch scenario")
 	flag.Parse()
 	c := &client{base: strings.TrimSuffix(*target, "/"), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	want := func(s string) bool {
@@ -183,15 +184,15 @@ func main() {
 	if want("log-batch") {
 		run := c.run(exp)
 		reqs := n(200)
-		d, lat := parallel(1, reqs, func(i int) error {
+		d, lat := parallel(*batchClients, reqs, func(i int) error {
 			ms := make([]metric, 1000)
 			for j := range ms {
 				ms[j] = metric{Key: "m" + strconv.Itoa(j%10), Value: float64(j), Timestamp: now + int64(i), Step: int64(i*100 + j/10)}
 			}
 			return c.post("runs/log-batch", map[string]any{"run_id": run, "metrics": ms}, nil)
 		})
-		fmt.Printf("log-batch   %8.0f points/s  (%d requests of 1000 metrics, 1 client, p50 %s, p99 %s)\n",
-			float64(reqs*1000)/d.Seconds(), reqs, ms(pct(lat, .5)), ms(pct(lat, .99)))
+		fmt.Printf("log-batch   %8.0f points/s  (%d requests of 1000 metrics, %d client(s), p50 %s, p99 %s)\n",
+			float64(reqs*1000)/d.Seconds(), reqs, *batchClients, ms(pct(lat, .5)), ms(pct(lat, .99)))
 	}
 	if want("log-metric") {
 		run := c.run(exp)
