@@ -48,7 +48,7 @@ func (a *API) listUnder(r *http.Request, root, dir string) (any, error) {
 	}
 	infos, err := repo.List(r.Context(), artifact.JoinPath(base, dir))
 	if err != nil {
-		return nil, err
+		return nil, fromArtifactStore(err)
 	}
 	for _, fi := range infos {
 		out.Files = append(out.Files, artifactFileInfo{Path: artifact.JoinPath(dir, path.Base(fi.Path)), IsDir: fi.IsDir, FileSize: fi.FileSize})

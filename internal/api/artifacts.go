@@ -61,7 +61,7 @@ func GuardArtifactPaths(next http.Handler) http.Handler {
 		if route, tail, ok := splitArtifactRoute(r.URL.Path); ok {
 			canon, err := artifact.ValidatePath(tail)
 			if err != nil {
-				writeError(w, r, err)
+				writeError(w, r, fromArtifactStore(err))
 				return
 			}
 			if canon != tail {
@@ -113,7 +113,7 @@ func filePath(r *http.Request) (string, error) {
 func (h *artifactProxy) upload(w http.ResponseWriter, r *http.Request) {
 	p, err := filePath(r)
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	body := r.Body
@@ -129,7 +129,7 @@ func (h *artifactProxy) upload(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooLarge) {
 			err = uploadTooLarge(tooLarge.Limit)
 		}
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	writeJSON(w, struct{}{})
@@ -148,7 +148,7 @@ func uploadTooLarge(limit int64) error {
 func (h *artifactProxy) download(w http.ResponseWriter, r *http.Request) {
 	p, err := filePath(r)
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	serveArtifactFile(w, r, h.repo, p)
@@ -160,7 +160,7 @@ func serveArtifactFile(w http.ResponseWriter, r *http.Request, repo artifact.Rep
 	ctx := r.Context()
 	info, err := repo.Stat(ctx, p)
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	if info.IsDir {
@@ -182,7 +182,7 @@ func serveArtifactFile(w http.ResponseWriter, r *http.Request, repo artifact.Rep
 	var body io.ReadCloser
 	if r.Method != http.MethodHead {
 		if body, err = repo.Get(ctx, p, start, length); err != nil {
-			writeError(w, r, err)
+			writeError(w, r, fromArtifactStore(err))
 			return
 		}
 		defer body.Close()
@@ -269,12 +269,12 @@ type artifactFileInfo struct {
 func (h *artifactProxy) list(w http.ResponseWriter, r *http.Request) {
 	dir, err := artifact.ValidatePath(r.URL.Query().Get("path"))
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	infos, err := h.repo.List(r.Context(), dir)
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	if len(infos) == 0 {
@@ -295,11 +295,11 @@ func (h *artifactProxy) list(w http.ResponseWriter, r *http.Request) {
 func (h *artifactProxy) delete(w http.ResponseWriter, r *http.Request) {
 	p, err := filePath(r)
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	if err := h.repo.Delete(r.Context(), p); err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	writeJSON(w, struct{}{})
@@ -392,12 +392,12 @@ func (h *artifactProxy) createMultipart(w http.ResponseWriter, r *http.Request) 
 	var req mpuRequest
 	p, err := decodeMPU(r, &req)
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	numParts, err := intParam(req.NumParts, "num_parts")
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	if numParts < 0 || numParts > 10000 {
@@ -406,7 +406,7 @@ func (h *artifactProxy) createMultipart(w http.ResponseWriter, r *http.Request) 
 	}
 	mpu, err := h.repo.CreateMultipartUpload(r.Context(), p, int(numParts))
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	type credential struct {
@@ -433,12 +433,12 @@ func (h *artifactProxy) completeMultipart(w http.ResponseWriter, r *http.Request
 	var req mpuRequest
 	p, err := decodeMPU(r, &req)
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	uploadID, err := optionalString(req.UploadID, "upload_id")
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	if len(req.Parts) == 0 || string(req.Parts) == "null" {
@@ -460,7 +460,7 @@ func (h *artifactProxy) completeMultipart(w http.ResponseWriter, r *http.Request
 		parts[i] = artifact.UploadedPart{PartNumber: n, ETag: wp.ETag}
 	}
 	if err := h.repo.CompleteMultipartUpload(r.Context(), p, uploadID, parts); err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	writeJSON(w, struct{}{})
@@ -471,16 +471,16 @@ func (h *artifactProxy) abortMultipart(w http.ResponseWriter, r *http.Request) {
 	var req mpuRequest
 	p, err := decodeMPU(r, &req)
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	uploadID, err := optionalString(req.UploadID, "upload_id")
 	if err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	if err := h.repo.AbortMultipartUpload(r.Context(), p, uploadID); err != nil {
-		writeError(w, r, err)
+		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	writeJSON(w, struct{}{})

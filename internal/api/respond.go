@@ -6,6 +6,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -50,6 +51,25 @@ type errorBody struct {
 	Message   string           `json:"message"`
 }
 
+// artifactStoreError marks an error of the artifact store (fromArtifactStore),
+// so that an unreachable store is not reported as the database.
+type artifactStoreError struct{ err error }
+
+func (e *artifactStoreError) Error() string { return e.err.Error() }
+func (e *artifactStoreError) Unwrap() error { return e.err }
+
+// fromArtifactStore marks err as coming from the artifact store; MLflow
+// errors (bad paths, missing files) pass as they are.
+func fromArtifactStore(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := mlflow.AsError(err); ok {
+		return err
+	}
+	return &artifactStoreError{err}
+}
+
 // writeError answers err in MLflow's format. An *mlflow.Error keeps its code
 // and status; an unreachable database (store.IsUnavailable) is a retryable
 // 503 TEMPORARILY_UNAVAILABLE; anything else is logged and answered as a generic 500 so that
@@ -57,6 +77,12 @@ type errorBody struct {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := mlflow.AsError(err); ok {
 		writeJSONStatus(w, e.HTTPStatus(), errorBody{e.Code, e.Message})
+		return
+	}
+	var ae *artifactStoreError
+	if errors.As(err, &ae) && store.IsUnavailable(err) {
+		slog.WarnContext(r.Context(), "artifact store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeJSONStatus(w, http.StatusServiceUnavailable, errorBody{mlflow.TemporarilyUnavailable, "The artifact store is temporarily unavailable; retry later."})
 		return
 	}
 	if store.IsUnavailable(err) {
