@@ -42,6 +42,8 @@ type Store struct {
 	wstmts *writerStmts // SQLite: statements prepared on the writer
 	group  *groupWriter // SQLite: the group-commit writer
 	rstmts readStmts    // SQLite: statements prepared on the readers
+
+	analyzer *analyzer // PostgreSQL: keeps planner statistics fresh
 }
 
 // Open connects to the database named by an MLflow backend store URI
@@ -88,6 +90,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.startGroupWriter()
+	s.startAnalyzer()
 	return s, nil
 }
 
@@ -166,6 +169,7 @@ func (s *Store) openPostgres(uri string) error {
 // Close closes the database connections.
 func (s *Store) Close() error {
 	s.stopGroupWriter()
+	s.stopAnalyzer()
 	s.closeStmts()
 	var errs []error
 	if s.db != nil {

@@ -23,7 +23,7 @@ func nan() float64 { return math.NaN() }
 // value of each metric moves to the point with the greatest (step,
 // timestamp, value); tags are upserted.
 func (s *Store) LogBatch(ctx context.Context, runID string, metrics []mlflow.Metric, params, tags []mlflow.Tag) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		expID, err := s.activeRun(ctx, tx, runID)
 		if err != nil {
 			return err
@@ -39,6 +39,10 @@ func (s *Store) LogBatch(ctx context.Context, runID string, metrics []mlflow.Met
 		}
 		return s.upsertTags(ctx, tx, runID, tags)
 	})
+	if err == nil {
+		s.wrote(len(metrics) + len(params) + len(tags))
+	}
+	return err
 }
 
 func (s *Store) logParams(ctx context.Context, tx *sql.Tx, runID string, params []mlflow.Tag) error {

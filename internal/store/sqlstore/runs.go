@@ -91,6 +91,7 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 	if err != nil {
 		return nil, err
 	}
+	s.wrote(1 + len(tags))
 	return run, nil
 }
 
