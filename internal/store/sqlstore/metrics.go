@@ -23,6 +23,13 @@ func nan() float64 { return math.NaN() }
 // value of each metric moves to the point with the greatest (step,
 // timestamp, value); tags are upserted.
 func (s *Store) LogBatch(ctx context.Context, runID string, metrics []mlflow.Metric, params, tags []mlflow.Tag) error {
+	if s.d.name() == "postgres" && len(metrics) > 0 && len(params) == 0 && len(tags) == 0 && !namesModel(metrics) {
+		err := s.logMetricsPostgres(ctx, runID, metrics)
+		if err == nil {
+			s.wrote(len(metrics))
+		}
+		return err
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		expID, err := s.activeRun(ctx, tx, runID)
 		if err != nil {
@@ -140,47 +147,114 @@ const (
 		   OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))`
 )
 
-func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metrics []mlflow.Metric) error {
-	if len(metrics) == 0 {
-		return nil
-	}
-	points := make([]storedPoint, 0, len(metrics))
-	latest := make(map[string]storedPoint)
-	var keys []string // latest keys in first-seen order
+// batchPoints turns a batch into the points to store, in primary key order
+// without duplicates, and the latest point of each key, in first-seen order.
+func batchPoints(metrics []mlflow.Metric) (points, latest []storedPoint) {
+	points = make([]storedPoint, 0, len(metrics))
+	idx := make(map[string]int)
 	for _, m := range metrics {
 		v, isNaN := mlflow.StoredMetricValue(float64(m.Value))
 		p := storedPoint{m.Key, v, m.Timestamp, m.Step, isNaN}
 		points = append(points, p)
-		if l, ok := latest[m.Key]; !ok {
-			keys = append(keys, m.Key)
-			latest[m.Key] = p
-		} else if p.after(l) {
-			latest[m.Key] = p
+		if i, ok := idx[m.Key]; !ok {
+			idx[m.Key] = len(latest)
+			latest = append(latest, p)
+		} else if p.after(latest[i]) {
+			latest[i] = p
 		}
 	}
 	// In primary key order, each B-tree insert lands next to the previous
 	// one (SQLite keeps the page at hand), and points logged twice in the
 	// batch sit side by side, so they are dropped without a map.
 	slices.SortFunc(points, comparePK)
+	points = slices.Compact(points)
+	return points, latest
+}
+
+func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metrics []mlflow.Metric) error {
+	if len(metrics) == 0 {
+		return nil
+	}
+	points, latest := batchPoints(metrics)
 	args := make([]any, 0, 6*len(points))
-	for i, p := range points {
-		if i > 0 && points[i-1] == p {
-			continue
-		}
+	for _, p := range points {
 		args = append(args, p.key, p.value, p.timestamp, runID, p.step, p.isNaN)
 	}
 	if _, err := s.insertValues(ctx, tx, metricsInsert, 6, args, metricsInsertTail); err != nil {
 		return fmt.Errorf("store: log metrics: %w", err)
 	}
-	largs := make([]any, 0, 6*len(keys))
-	for _, k := range keys {
-		p := latest[k]
+	largs := make([]any, 0, 6*len(latest))
+	for _, p := range latest {
 		largs = append(largs, p.key, p.value, p.timestamp, p.step, p.isNaN, runID)
 	}
 	if _, err := s.insertValues(ctx, tx, latestInsert, 6, largs, latestInsertTail); err != nil {
 		return fmt.Errorf("store: update latest metrics: %w", err)
 	}
 	return nil
+}
+
+// logMetricsPostgresQuery writes a batch of metric points and moves the
+// latest values in one statement, given the run id and the points as
+// arrays (one text for any batch size, so pgx prepares it once per
+// connection, and arrays travel in binary): the run's state is read in the
+// same statement and the writes happen only when it is active. A lone
+// statement is its own transaction: no BEGIN and COMMIT round trips.
+const logMetricsPostgresQuery = `WITH run AS (
+	SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = $1
+), points AS (
+	` + metricsInsert + `
+	SELECT p.k, p.v, p.t, $1, p.s, p.n FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::bool[]) AS p (k, v, t, s, n)
+	WHERE EXISTS (SELECT 1 FROM run WHERE lifecycle_stage = 'active')` + metricsInsertTail + `
+), latest AS (
+	` + latestInsert + `
+	SELECT l.k, l.v, l.t, l.s, l.n, $1 FROM unnest($7::text[], $8::float8[], $9::int8[], $10::int8[], $11::bool[]) AS l (k, v, t, s, n)
+	WHERE EXISTS (SELECT 1 FROM run WHERE lifecycle_stage = 'active')` + latestInsertTail + `
+)
+SELECT lifecycle_stage, experiment_id FROM run`
+
+// logMetricsPostgres is LogBatch of metrics alone (log-metric, and most
+// log-batch calls) on PostgreSQL: one round trip instead of five (BEGIN,
+// run state, two INSERTs, COMMIT).
+func (s *Store) logMetricsPostgres(ctx context.Context, runID string, metrics []mlflow.Metric) error {
+	points, latest := batchPoints(metrics)
+	cols := func(ps []storedPoint) []any {
+		var (
+			keys       = make([]string, len(ps))
+			values     = make([]float64, len(ps))
+			timestamps = make([]int64, len(ps))
+			steps      = make([]int64, len(ps))
+			nans       = make([]bool, len(ps))
+		)
+		for i, p := range ps {
+			keys[i], values[i], timestamps[i], steps[i], nans[i] = p.key, p.value, p.timestamp, p.step, p.isNaN
+		}
+		return []any{keys, values, timestamps, steps, nans}
+	}
+	args := append(append([]any{runID}, cols(points)...), cols(latest)...)
+	var (
+		stage sql.NullString
+		exp   sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx, logMetricsPostgresQuery, args...).Scan(&stage, &exp)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return mlflow.RunNotFound(runID)
+	case err != nil:
+		return fmt.Errorf("store: log metrics: %w", err)
+	case stage.String != mlflow.StageActive:
+		return mlflow.RunNotActive(runID, stage.String)
+	}
+	return nil
+}
+
+// namesModel reports whether a metric names a logged model.
+func namesModel(metrics []mlflow.Metric) bool {
+	for _, m := range metrics {
+		if m.ModelID != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // logModelMetrics records the metrics that name a logged model in
