@@ -171,112 +171,98 @@ func (s *Store) loadRuns(ctx context.Context, ids []string, models bool) ([]mlfl
 }
 
 func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]mlflow.Run, error) {
-	db := s.reader()
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	in := "(" + placeholders(len(ids)) + ")"
-
+	in, args := s.inList(ids)
 	byID := make(map[string]*mlflow.Run, len(ids))
-	found := make([]mlflow.Run, 0, len(ids))
-	if err := s.each(ctx, db, "SELECT "+runInfoColumns+" FROM runs WHERE run_uuid IN "+in, args, func(rows *sql.Rows) error {
-		info, err := scanRunInfo(rows)
-		if err != nil {
-			return err
-		}
-		found = append(found, mlflow.Run{Info: info, Outputs: &mlflow.RunOutputs{}})
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: load runs: %w", err)
+	// The scan destinations of the rows of metrics, params and tags, one
+	// set for all rows rather than one allocation per row.
+	var sc struct {
+		id, key, text   string
+		value           float64
+		timestamp, step int64
+		isNaN           bool
 	}
-	if len(found) == 0 {
-		return nil, nil
-	}
-	for i := range found {
-		byID[found[i].Info.RunID] = &found[i]
-	}
-
-	if err := s.each(ctx, db, `SELECT run_uuid, "key", value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN `+in, args, func(rows *sql.Rows) error {
-		var (
-			id    string
-			m     mlflow.Metric
-			v     float64
-			ts    sql.NullInt64
-			isNaN bool
-		)
-		if err := rows.Scan(&id, &m.Key, &v, &ts, &m.Step, &isNaN); err != nil {
-			return err
-		}
-		m.Timestamp = ts.Int64
-		m.Value = metricValue(v, isNaN)
-		if r := byID[id]; r != nil {
-			r.Data.Metrics = append(r.Data.Metrics, m)
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: load latest metrics: %w", err)
-	}
-
-	loadKV := func(table string, add func(r *mlflow.Run, t mlflow.Tag)) error {
-		return s.each(ctx, db, `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN `+in, args, func(rows *sql.Rows) error {
-			var (
-				id    string
-				t     mlflow.Tag
-				value sql.NullString
-			)
-			if err := rows.Scan(&id, &t.Key, &value); err != nil {
+	qs := []readQuery{{
+		what:  "load runs",
+		query: "SELECT " + runInfoColumns + " FROM runs WHERE run_uuid " + in,
+		row: func(rows rowScanner) error {
+			info, err := scanRunInfo(rows)
+			if err != nil {
 				return err
 			}
-			t.Value = value.String
-			if r := byID[id]; r != nil {
-				add(r, t)
+			byID[info.RunID] = &mlflow.Run{Info: info, Outputs: &mlflow.RunOutputs{}}
+			return nil
+		},
+	}, {
+		what: "load latest metrics",
+		// A NULL timestamp reads as 0, as it is answered.
+		query: `SELECT run_uuid, "key", value, COALESCE(timestamp, 0), step, is_nan FROM latest_metrics WHERE run_uuid ` + in,
+		row: func(rows rowScanner) error {
+			if err := rows.Scan(&sc.id, &sc.key, &sc.value, &sc.timestamp, &sc.step, &sc.isNaN); err != nil {
+				return err
+			}
+			if r := byID[sc.id]; r != nil {
+				r.Data.Metrics = append(r.Data.Metrics, mlflow.Metric{Key: sc.key, Value: metricValue(sc.value, sc.isNaN), Timestamp: sc.timestamp, Step: sc.step})
 			}
 			return nil
-		})
+		},
+	}}
+	kv := func(what, table string, add func(r *mlflow.Run, t mlflow.Tag)) readQuery {
+		return readQuery{
+			what: what,
+			// A NULL tag value reads as "", as it is answered.
+			query: `SELECT run_uuid, "key", COALESCE(value, '') FROM ` + table + ` WHERE run_uuid ` + in,
+			row: func(rows rowScanner) error {
+				if err := rows.Scan(&sc.id, &sc.key, &sc.text); err != nil {
+					return err
+				}
+				if r := byID[sc.id]; r != nil {
+					add(r, mlflow.Tag{Key: sc.key, Value: sc.text})
+				}
+				return nil
+			},
+		}
 	}
-	if err := loadKV("params", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Params = append(r.Data.Params, t) }); err != nil {
-		return nil, fmt.Errorf("store: load params: %w", err)
-	}
-	if err := loadKV("tags", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Tags = append(r.Data.Tags, t) }); err != nil {
-		return nil, fmt.Errorf("store: load tags: %w", err)
-	}
+	qs = append(qs,
+		kv("load params", "params", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Params = append(r.Data.Params, t) }),
+		kv("load tags", "tags", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Tags = append(r.Data.Tags, t) }))
 
 	// Dataset inputs, one row per (input, input tag); LEFT JOIN keeps inputs
 	// without tags.
 	type inputKey struct{ run, input string }
 	inputIdx := map[inputKey]int{}
-	if err := s.each(ctx, db, `SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value
+	qs = append(qs, readQuery{
+		what: "load dataset inputs",
+		query: `SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value
 		FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id
 		LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid
-		WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND i.destination_id IN `+in, args, func(rows *sql.Rows) error {
-		var (
-			runID, inputID          string
-			d                       mlflow.Dataset
-			schema, profile, tk, tv sql.NullString
-		)
-		if err := rows.Scan(&runID, &inputID, &d.Name, &d.Digest, &d.SourceType, &d.Source, &schema, &profile, &tk, &tv); err != nil {
-			return err
-		}
-		r := byID[runID]
-		if r == nil {
+		WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND i.destination_id ` + in,
+		row: func(rows rowScanner) error {
+			var (
+				runID, inputID          string
+				d                       mlflow.Dataset
+				schema, profile, tk, tv sql.NullString
+			)
+			if err := rows.Scan(&runID, &inputID, &d.Name, &d.Digest, &d.SourceType, &d.Source, &schema, &profile, &tk, &tv); err != nil {
+				return err
+			}
+			r := byID[runID]
+			if r == nil {
+				return nil
+			}
+			k := inputKey{runID, inputID}
+			i, ok := inputIdx[k]
+			if !ok {
+				d.Schema, d.Profile = schema.String, profile.String
+				i = len(r.Inputs.DatasetInputs)
+				inputIdx[k] = i
+				r.Inputs.DatasetInputs = append(r.Inputs.DatasetInputs, mlflow.DatasetInput{Dataset: d})
+			}
+			if tk.Valid {
+				r.Inputs.DatasetInputs[i].Tags = append(r.Inputs.DatasetInputs[i].Tags, mlflow.Tag{Key: tk.String, Value: tv.String})
+			}
 			return nil
-		}
-		k := inputKey{runID, inputID}
-		i, ok := inputIdx[k]
-		if !ok {
-			d.Schema, d.Profile = schema.String, profile.String
-			i = len(r.Inputs.DatasetInputs)
-			inputIdx[k] = i
-			r.Inputs.DatasetInputs = append(r.Inputs.DatasetInputs, mlflow.DatasetInput{Dataset: d})
-		}
-		if tk.Valid {
-			r.Inputs.DatasetInputs[i].Tags = append(r.Inputs.DatasetInputs[i].Tags, mlflow.Tag{Key: tk.String, Value: tv.String})
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: load dataset inputs: %w", err)
-	}
+		},
+	})
 
 	// As MLflow: runs/get has model inputs and outputs, runs/search only
 	// the outputs.
@@ -284,29 +270,38 @@ func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]
 	if !models {
 		kinds = "'RUN_OUTPUT'"
 	}
-	if err := s.each(ctx, db, `SELECT source_id, source_type, destination_id, step FROM inputs
-		WHERE source_type IN (`+kinds+`) AND source_id IN `+in+` ORDER BY source_type, source_id, destination_id`, args, func(rows *sql.Rows) error {
-		var (
-			runID, kind, model string
-			step               sql.NullInt64
-		)
-		if err := rows.Scan(&runID, &kind, &model, &step); err != nil {
-			return err
-		}
-		r := byID[runID]
-		if r == nil {
+	qs = append(qs, readQuery{
+		what: "load model inputs and outputs",
+		query: `SELECT source_id, source_type, destination_id, step FROM inputs
+		WHERE source_type IN (` + kinds + `) AND source_id ` + in + ` ORDER BY source_type, source_id, destination_id`,
+		row: func(rows rowScanner) error {
+			var (
+				runID, kind, model string
+				step               sql.NullInt64
+			)
+			if err := rows.Scan(&runID, &kind, &model, &step); err != nil {
+				return err
+			}
+			r := byID[runID]
+			if r == nil {
+				return nil
+			}
+			if kind == "RUN_INPUT" {
+				r.Inputs.ModelInputs = append(r.Inputs.ModelInputs, mlflow.ModelInput{ModelID: model})
+			} else {
+				r.Outputs.ModelOutputs = append(r.Outputs.ModelOutputs, mlflow.ModelOutput{ModelID: model, Step: step.Int64})
+			}
 			return nil
-		}
-		if kind == "RUN_INPUT" {
-			r.Inputs.ModelInputs = append(r.Inputs.ModelInputs, mlflow.ModelInput{ModelID: model})
-		} else {
-			r.Outputs.ModelOutputs = append(r.Outputs.ModelOutputs, mlflow.ModelOutput{ModelID: model, Step: step.Int64})
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: load model inputs and outputs: %w", err)
-	}
+		},
+	})
 
+	// Each query's args are the ids.
+	for i := range qs {
+		qs[i].args = args
+	}
+	if err := s.readBatch(ctx, qs); err != nil {
+		return nil, err
+	}
 	return inOrder(ids, byID), nil
 }
 
