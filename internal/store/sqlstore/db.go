@@ -43,7 +43,8 @@ type Store struct {
 	group  *groupWriter // SQLite: the group-commit writer
 	rstmts readStmts    // SQLite: statements prepared on the readers
 
-	analyzer *analyzer // PostgreSQL: keeps planner statistics fresh
+	analyzer     *analyzer     // PostgreSQL: keeps planner statistics fresh
+	metricWriter *metricWriter // PostgreSQL: merges concurrent metric writes
 }
 
 // Open connects to the database named by an MLflow backend store URI
@@ -91,6 +92,7 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 	}
 	s.startGroupWriter()
 	s.startAnalyzer()
+	s.startMetricWriters()
 	return s, nil
 }
 
@@ -169,6 +171,7 @@ func (s *Store) openPostgres(uri string) error {
 // Close closes the database connections.
 func (s *Store) Close() error {
 	s.stopGroupWriter()
+	s.stopMetricWriters()
 	s.stopAnalyzer()
 	s.closeStmts()
 	var errs []error

@@ -193,60 +193,6 @@ func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metric
 	return nil
 }
 
-// logMetricsPostgresQuery writes a batch of metric points and moves the
-// latest values in one statement, given the run id and the points as
-// arrays (one text for any batch size, so pgx prepares it once per
-// connection, and arrays travel in binary): the run's state is read in the
-// same statement and the writes happen only when it is active. A lone
-// statement is its own transaction: no BEGIN and COMMIT round trips.
-const logMetricsPostgresQuery = `WITH run AS (
-	SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = $1
-), points AS (
-	` + metricsInsert + `
-	SELECT p.k, p.v, p.t, $1, p.s, p.n FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::bool[]) AS p (k, v, t, s, n)
-	WHERE EXISTS (SELECT 1 FROM run WHERE lifecycle_stage = 'active')` + metricsInsertTail + `
-), latest AS (
-	` + latestInsert + `
-	SELECT l.k, l.v, l.t, l.s, l.n, $1 FROM unnest($7::text[], $8::float8[], $9::int8[], $10::int8[], $11::bool[]) AS l (k, v, t, s, n)
-	WHERE EXISTS (SELECT 1 FROM run WHERE lifecycle_stage = 'active')` + latestInsertTail + `
-)
-SELECT lifecycle_stage, experiment_id FROM run`
-
-// logMetricsPostgres is LogBatch of metrics alone (log-metric, and most
-// log-batch calls) on PostgreSQL: one round trip instead of five (BEGIN,
-// run state, two INSERTs, COMMIT).
-func (s *Store) logMetricsPostgres(ctx context.Context, runID string, metrics []mlflow.Metric) error {
-	points, latest := batchPoints(metrics)
-	cols := func(ps []storedPoint) []any {
-		var (
-			keys       = make([]string, len(ps))
-			values     = make([]float64, len(ps))
-			timestamps = make([]int64, len(ps))
-			steps      = make([]int64, len(ps))
-			nans       = make([]bool, len(ps))
-		)
-		for i, p := range ps {
-			keys[i], values[i], timestamps[i], steps[i], nans[i] = p.key, p.value, p.timestamp, p.step, p.isNaN
-		}
-		return []any{keys, values, timestamps, steps, nans}
-	}
-	args := append(append([]any{runID}, cols(points)...), cols(latest)...)
-	var (
-		stage sql.NullString
-		exp   sql.NullInt64
-	)
-	err := s.db.QueryRowContext(ctx, logMetricsPostgresQuery, args...).Scan(&stage, &exp)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return mlflow.RunNotFound(runID)
-	case err != nil:
-		return fmt.Errorf("store: log metrics: %w", err)
-	case stage.String != mlflow.StageActive:
-		return mlflow.RunNotActive(runID, stage.String)
-	}
-	return nil
-}
-
 // namesModel reports whether a metric names a logged model.
 func namesModel(metrics []mlflow.Metric) bool {
 	for _, m := range metrics {
