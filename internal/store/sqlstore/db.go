@@ -44,6 +44,9 @@ type Store struct {
 	group  *groupWriter  // SQLite: the group-commit writer
 	ckpt   *checkpointer // SQLite: WAL checkpoints off the write path
 	rstmts readStmts     // SQLite: statements prepared on the readers
+
+	analyzer     *analyzer     // PostgreSQL: keeps planner statistics fresh
+	metricWriter *metricWriter // PostgreSQL: merges concurrent metric writes
 }
 
 // Open connects to the database named by an MLflow backend store URI
@@ -90,6 +93,8 @@ func Open(ctx context.Context, uri string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.startGroupWriter()
+	s.startAnalyzer()
+	s.startMetricWriters()
 	return s, nil
 }
 
@@ -179,6 +184,8 @@ func (s *Store) openPostgres(uri string) error {
 // Close closes the database connections.
 func (s *Store) Close() error {
 	s.stopGroupWriter()
+	s.stopMetricWriters()
+	s.stopAnalyzer()
 	s.closeStmts()
 	errs := []error{s.ckpt.close()}
 	if s.db != nil {

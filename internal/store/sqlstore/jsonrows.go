@@ -36,7 +36,7 @@ func (v jsonValue) float() (float64, error) {
 	return f, nil
 }
 
-// bool reads SQLite's 1 and PostgreSQL's true.
+// bool reads a boolean as SQLite writes it (1), or true.
 func (v jsonValue) bool() bool { return v.text == "1" || v.text == "true" }
 
 func (v jsonValue) int() (int64, error) {

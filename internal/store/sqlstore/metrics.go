@@ -23,7 +23,14 @@ func nan() float64 { return math.NaN() }
 // value of each metric moves to the point with the greatest (step,
 // timestamp, value); tags are upserted.
 func (s *Store) LogBatch(ctx context.Context, runID string, metrics []mlflow.Metric, params, tags []mlflow.Tag) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	if s.d.name() == "postgres" && len(metrics) > 0 && len(params) == 0 && len(tags) == 0 && !namesModel(metrics) {
+		err := s.logMetricsPostgres(ctx, runID, metrics)
+		if err == nil {
+			s.wrote(len(metrics))
+		}
+		return err
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		expID, err := s.activeRun(ctx, tx, runID)
 		if err != nil {
 			return err
@@ -39,6 +46,10 @@ func (s *Store) LogBatch(ctx context.Context, runID string, metrics []mlflow.Met
 		}
 		return s.upsertTags(ctx, tx, runID, tags)
 	})
+	if err == nil {
+		s.wrote(len(metrics) + len(params) + len(tags))
+	}
+	return err
 }
 
 func (s *Store) logParams(ctx context.Context, tx *sql.Tx, runID string, params []mlflow.Tag) error {
@@ -136,47 +147,60 @@ const (
 		   OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))`
 )
 
-func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metrics []mlflow.Metric) error {
-	if len(metrics) == 0 {
-		return nil
-	}
-	points := make([]storedPoint, 0, len(metrics))
-	latest := make(map[string]storedPoint)
-	var keys []string // latest keys in first-seen order
+// batchPoints turns a batch into the points to store, in primary key order
+// without duplicates, and the latest point of each key, in first-seen order.
+func batchPoints(metrics []mlflow.Metric) (points, latest []storedPoint) {
+	points = make([]storedPoint, 0, len(metrics))
+	idx := make(map[string]int)
 	for _, m := range metrics {
 		v, isNaN := mlflow.StoredMetricValue(float64(m.Value))
 		p := storedPoint{m.Key, v, m.Timestamp, m.Step, isNaN}
 		points = append(points, p)
-		if l, ok := latest[m.Key]; !ok {
-			keys = append(keys, m.Key)
-			latest[m.Key] = p
-		} else if p.after(l) {
-			latest[m.Key] = p
+		if i, ok := idx[m.Key]; !ok {
+			idx[m.Key] = len(latest)
+			latest = append(latest, p)
+		} else if p.after(latest[i]) {
+			latest[i] = p
 		}
 	}
 	// In primary key order, each B-tree insert lands next to the previous
 	// one (SQLite keeps the page at hand), and points logged twice in the
 	// batch sit side by side, so they are dropped without a map.
 	slices.SortFunc(points, comparePK)
+	points = slices.Compact(points)
+	return points, latest
+}
+
+func (s *Store) logMetrics(ctx context.Context, tx *sql.Tx, runID string, metrics []mlflow.Metric) error {
+	if len(metrics) == 0 {
+		return nil
+	}
+	points, latest := batchPoints(metrics)
 	args := make([]any, 0, 6*len(points))
-	for i, p := range points {
-		if i > 0 && points[i-1] == p {
-			continue
-		}
+	for _, p := range points {
 		args = append(args, p.key, p.value, p.timestamp, runID, p.step, p.isNaN)
 	}
 	if _, err := s.insertValues(ctx, tx, metricsInsert, 6, args, metricsInsertTail); err != nil {
 		return fmt.Errorf("store: log metrics: %w", err)
 	}
-	largs := make([]any, 0, 6*len(keys))
-	for _, k := range keys {
-		p := latest[k]
+	largs := make([]any, 0, 6*len(latest))
+	for _, p := range latest {
 		largs = append(largs, p.key, p.value, p.timestamp, p.step, p.isNaN, runID)
 	}
 	if _, err := s.insertValues(ctx, tx, latestInsert, 6, largs, latestInsertTail); err != nil {
 		return fmt.Errorf("store: update latest metrics: %w", err)
 	}
 	return nil
+}
+
+// namesModel reports whether a metric names a logged model.
+func namesModel(metrics []mlflow.Metric) bool {
+	for _, m := range metrics {
+		if m.ModelID != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // logModelMetrics records the metrics that name a logged model in

@@ -91,6 +91,7 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 	if err != nil {
 		return nil, err
 	}
+	s.wrote(1 + len(tags))
 	return run, nil
 }
 
@@ -170,102 +171,126 @@ func (s *Store) loadRuns(ctx context.Context, ids []string, models bool) ([]mlfl
 }
 
 func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]mlflow.Run, error) {
-	db := s.reader()
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	in := "(" + placeholders(len(ids)) + ")"
-
+	in, args := s.inList(ids)
 	byID := make(map[string]*mlflow.Run, len(ids))
-	found := make([]mlflow.Run, 0, len(ids))
-	if err := s.each(ctx, db, "SELECT "+runInfoColumns+" FROM runs WHERE run_uuid IN "+in, args, func(rows *sql.Rows) error {
-		info, err := scanRunInfo(rows)
-		if err != nil {
-			return err
-		}
-		found = append(found, mlflow.Run{Info: info, Outputs: &mlflow.RunOutputs{}})
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: load runs: %w", err)
+	// The scan destinations of the rows of metrics, params and tags, one
+	// set for all rows rather than one allocation per row.
+	var sc struct {
+		id, key, text   string
+		value           float64
+		timestamp, step int64
+		isNaN           bool
 	}
-	if len(found) == 0 {
-		return nil, nil
+	qs := []readQuery{{
+		what:  "load runs",
+		query: "SELECT " + runInfoColumns + " FROM runs WHERE run_uuid " + in,
+		row: func(rows rowScanner) error {
+			info, err := scanRunInfo(rows)
+			if err != nil {
+				return err
+			}
+			byID[info.RunID] = &mlflow.Run{Info: info, Outputs: &mlflow.RunOutputs{}}
+			return nil
+		},
+	}, {
+		what: "load latest metrics",
+		// A NULL timestamp reads as 0, as it is answered.
+		query: `SELECT run_uuid, "key", value, COALESCE(timestamp, 0), step, is_nan FROM latest_metrics WHERE run_uuid ` + in,
+		row: func(rows rowScanner) error {
+			if err := rows.Scan(&sc.id, &sc.key, &sc.value, &sc.timestamp, &sc.step, &sc.isNaN); err != nil {
+				return err
+			}
+			if r := byID[sc.id]; r != nil {
+				r.Data.Metrics = append(r.Data.Metrics, mlflow.Metric{Key: sc.key, Value: metricValue(sc.value, sc.isNaN), Timestamp: sc.timestamp, Step: sc.step})
+			}
+			return nil
+		},
+	}}
+	kv := func(what, table string, add func(r *mlflow.Run, t mlflow.Tag)) readQuery {
+		if s.d.name() == "sqlite" {
+			return jsonRunRows(what, table, `"key", value`, in, func(id string, v []jsonValue) error {
+				if r := byID[id]; r != nil {
+					add(r, mlflow.Tag{Key: v[0].text, Value: v[1].text})
+				}
+				return nil
+			})
+		}
+		return readQuery{
+			what: what,
+			// A NULL tag value reads as "", as it is answered.
+			query: `SELECT run_uuid, "key", COALESCE(value, '') FROM ` + table + ` WHERE run_uuid ` + in,
+			row: func(rows rowScanner) error {
+				if err := rows.Scan(&sc.id, &sc.key, &sc.text); err != nil {
+					return err
+				}
+				if r := byID[sc.id]; r != nil {
+					add(r, mlflow.Tag{Key: sc.key, Value: sc.text})
+				}
+				return nil
+			},
+		}
 	}
-	for i := range found {
-		byID[found[i].Info.RunID] = &found[i]
-	}
-
-	if err := s.eachRunValues(ctx, db, "latest_metrics", `"key", value, timestamp, step, is_nan`, 5, in, args, func(id string, v []jsonValue) error {
-		value, err := v[1].float()
-		if err != nil {
-			return err
-		}
-		m := mlflow.Metric{Key: v[0].text, Value: metricValue(value, v[4].bool())}
-		if m.Timestamp, err = v[2].int(); err != nil {
-			return err
-		}
-		if m.Step, err = v[3].int(); err != nil {
-			return err
-		}
-		if r := byID[id]; r != nil {
-			r.Data.Metrics = append(r.Data.Metrics, m)
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: load latest metrics: %w", err)
-	}
-
-	loadKV := func(table string, add func(r *mlflow.Run, t mlflow.Tag)) error {
-		return s.eachRunValues(ctx, db, table, `"key", value`, 2, in, args, func(id string, v []jsonValue) error {
+	qs = append(qs,
+		kv("load params", "params", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Params = append(r.Data.Params, t) }),
+		kv("load tags", "tags", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Tags = append(r.Data.Tags, t) }))
+	if s.d.name() == "sqlite" {
+		// One JSON row per run instead of a row per value (jsonrows.go).
+		qs[1] = jsonRunRows("load latest metrics", "latest_metrics", `"key", value, timestamp, step, is_nan`, in, func(id string, v []jsonValue) error {
+			value, err := v[1].float()
+			if err != nil {
+				return err
+			}
+			m := mlflow.Metric{Key: v[0].text, Value: metricValue(value, v[4].bool())}
+			if m.Timestamp, err = v[2].int(); err != nil {
+				return err
+			}
+			if m.Step, err = v[3].int(); err != nil {
+				return err
+			}
 			if r := byID[id]; r != nil {
-				add(r, mlflow.Tag{Key: v[0].text, Value: v[1].text})
+				r.Data.Metrics = append(r.Data.Metrics, m)
 			}
 			return nil
 		})
-	}
-	if err := loadKV("params", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Params = append(r.Data.Params, t) }); err != nil {
-		return nil, fmt.Errorf("store: load params: %w", err)
-	}
-	if err := loadKV("tags", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Tags = append(r.Data.Tags, t) }); err != nil {
-		return nil, fmt.Errorf("store: load tags: %w", err)
 	}
 
 	// Dataset inputs, one row per (input, input tag); LEFT JOIN keeps inputs
 	// without tags.
 	type inputKey struct{ run, input string }
 	inputIdx := map[inputKey]int{}
-	if err := s.each(ctx, db, `SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value
+	qs = append(qs, readQuery{
+		what: "load dataset inputs",
+		query: `SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value
 		FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id
 		LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid
-		WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND i.destination_id IN `+in, args, func(rows *sql.Rows) error {
-		var (
-			runID, inputID          string
-			d                       mlflow.Dataset
-			schema, profile, tk, tv sql.NullString
-		)
-		if err := rows.Scan(&runID, &inputID, &d.Name, &d.Digest, &d.SourceType, &d.Source, &schema, &profile, &tk, &tv); err != nil {
-			return err
-		}
-		r := byID[runID]
-		if r == nil {
+		WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND i.destination_id ` + in,
+		row: func(rows rowScanner) error {
+			var (
+				runID, inputID          string
+				d                       mlflow.Dataset
+				schema, profile, tk, tv sql.NullString
+			)
+			if err := rows.Scan(&runID, &inputID, &d.Name, &d.Digest, &d.SourceType, &d.Source, &schema, &profile, &tk, &tv); err != nil {
+				return err
+			}
+			r := byID[runID]
+			if r == nil {
+				return nil
+			}
+			k := inputKey{runID, inputID}
+			i, ok := inputIdx[k]
+			if !ok {
+				d.Schema, d.Profile = schema.String, profile.String
+				i = len(r.Inputs.DatasetInputs)
+				inputIdx[k] = i
+				r.Inputs.DatasetInputs = append(r.Inputs.DatasetInputs, mlflow.DatasetInput{Dataset: d})
+			}
+			if tk.Valid {
+				r.Inputs.DatasetInputs[i].Tags = append(r.Inputs.DatasetInputs[i].Tags, mlflow.Tag{Key: tk.String, Value: tv.String})
+			}
 			return nil
-		}
-		k := inputKey{runID, inputID}
-		i, ok := inputIdx[k]
-		if !ok {
-			d.Schema, d.Profile = schema.String, profile.String
-			i = len(r.Inputs.DatasetInputs)
-			inputIdx[k] = i
-			r.Inputs.DatasetInputs = append(r.Inputs.DatasetInputs, mlflow.DatasetInput{Dataset: d})
-		}
-		if tk.Valid {
-			r.Inputs.DatasetInputs[i].Tags = append(r.Inputs.DatasetInputs[i].Tags, mlflow.Tag{Key: tk.String, Value: tv.String})
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: load dataset inputs: %w", err)
-	}
+		},
+	})
 
 	// As MLflow: runs/get has model inputs and outputs, runs/search only
 	// the outputs.
@@ -273,30 +298,57 @@ func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]
 	if !models {
 		kinds = "'RUN_OUTPUT'"
 	}
-	if err := s.each(ctx, db, `SELECT source_id, source_type, destination_id, step FROM inputs
-		WHERE source_type IN (`+kinds+`) AND source_id IN `+in+` ORDER BY source_type, source_id, destination_id`, args, func(rows *sql.Rows) error {
-		var (
-			runID, kind, model string
-			step               sql.NullInt64
-		)
-		if err := rows.Scan(&runID, &kind, &model, &step); err != nil {
-			return err
-		}
-		r := byID[runID]
-		if r == nil {
+	qs = append(qs, readQuery{
+		what: "load model inputs and outputs",
+		query: `SELECT source_id, source_type, destination_id, step FROM inputs
+		WHERE source_type IN (` + kinds + `) AND source_id ` + in + ` ORDER BY source_type, source_id, destination_id`,
+		row: func(rows rowScanner) error {
+			var (
+				runID, kind, model string
+				step               sql.NullInt64
+			)
+			if err := rows.Scan(&runID, &kind, &model, &step); err != nil {
+				return err
+			}
+			r := byID[runID]
+			if r == nil {
+				return nil
+			}
+			if kind == "RUN_INPUT" {
+				r.Inputs.ModelInputs = append(r.Inputs.ModelInputs, mlflow.ModelInput{ModelID: model})
+			} else {
+				r.Outputs.ModelOutputs = append(r.Outputs.ModelOutputs, mlflow.ModelOutput{ModelID: model, Step: step.Int64})
+			}
 			return nil
-		}
-		if kind == "RUN_INPUT" {
-			r.Inputs.ModelInputs = append(r.Inputs.ModelInputs, mlflow.ModelInput{ModelID: model})
-		} else {
-			r.Outputs.ModelOutputs = append(r.Outputs.ModelOutputs, mlflow.ModelOutput{ModelID: model, Step: step.Int64})
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("store: load model inputs and outputs: %w", err)
-	}
+		},
+	})
 
+	// Each query's args are the ids.
+	for i := range qs {
+		qs[i].args = args
+	}
+	if err := s.readBatch(ctx, qs); err != nil {
+		return nil, err
+	}
 	return inOrder(ids, byID), nil
+}
+
+// jsonRunRows reads the columns cols of the rows of table whose run_uuid is
+// in the list `in` as one JSON text per run (SQLite, see jsonrows.go) and
+// calls fn with each row's values.
+func jsonRunRows(what, table, cols, in string, fn func(id string, vals []jsonValue) error) readQuery {
+	n := strings.Count(cols, ",") + 1
+	return readQuery{
+		what:  what,
+		query: `SELECT run_uuid, json_group_array(json_array(` + cols + `)) FROM ` + table + ` WHERE run_uuid ` + in + ` GROUP BY run_uuid`,
+		row: func(rows rowScanner) error {
+			var id, text string
+			if err := rows.Scan(&id, &text); err != nil {
+				return err
+			}
+			return eachJSONRow(text, n, func(vals []jsonValue) error { return fn(id, vals) })
+		},
+	}
 }
 
 // inOrder lists the runs found in the order their ids were asked.
@@ -340,38 +392,6 @@ func (s *Store) each(ctx context.Context, q querier, query string, args []any, f
 		}
 	}
 	return rows.Err()
-}
-
-// eachRunValues calls fn with the columns cols (n of them) of each row of
-// table whose run_uuid is in the list `in`. On SQLite the rows of a run come
-// as one JSON text (see jsonrows.go); elsewhere row by row, as text.
-func (s *Store) eachRunValues(ctx context.Context, db querier, table, cols string, n int, in string, args []any, fn func(id string, vals []jsonValue) error) error {
-	if s.d.name() == "sqlite" {
-		return s.each(ctx, db, `SELECT run_uuid, json_group_array(json_array(`+cols+`)) FROM `+table+` WHERE run_uuid IN `+in+` GROUP BY run_uuid`, args, func(rows *sql.Rows) error {
-			var id, text string
-			if err := rows.Scan(&id, &text); err != nil {
-				return err
-			}
-			return eachJSONRow(text, n, func(vals []jsonValue) error { return fn(id, vals) })
-		})
-	}
-	dest := make([]any, n+1)
-	var id string
-	texts := make([]sql.NullString, n)
-	vals := make([]jsonValue, n)
-	dest[0] = &id
-	for i := range texts {
-		dest[i+1] = &texts[i]
-	}
-	return s.each(ctx, db, `SELECT run_uuid, `+cols+` FROM `+table+` WHERE run_uuid IN `+in, args, func(rows *sql.Rows) error {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		for i, t := range texts {
-			vals[i] = jsonValue{text: t.String, null: !t.Valid}
-		}
-		return fn(id, vals)
-	})
 }
 
 // metricValue turns a stored metric value back into what MLflow answers.
