@@ -42,38 +42,44 @@ func (s *Store) startGroupWriter() {
 	}
 	g := &groupWriter{reqs: make(chan *writeReq, maxGroup), quit: make(chan struct{})}
 	s.group = g
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		for {
-			var first *writeReq
-			select {
-			case first = <-g.reqs:
-			case <-g.quit:
-				// Answer what is still queued; nothing new gets in.
-				for {
-					select {
-					case r := <-g.reqs:
-						r.done <- errClosed
-					default:
-						return
-					}
-				}
-			}
-			batch := []*writeReq{first}
-		fill:
-			for len(batch) < maxGroup {
-				select {
-				case r := <-g.reqs:
-					batch = append(batch, r)
-				default:
-					break fill
-				}
-			}
+	g.wg.Go(func() {
+		serveBatches(g.reqs, g.quit, maxGroup, func(r *writeReq) { r.done <- errClosed }, func(batch []*writeReq) {
 			s.runGroup(batch)
 			s.ckpt.wrote()
+		})
+	})
+}
+
+// serveBatches takes requests from reqs until quit is closed: each time
+// the first to arrive and all others already queued (at most max), handed
+// to run together. Once quit is closed, what is still queued is refused.
+func serveBatches[R any](reqs chan R, quit chan struct{}, max int, refuse func(R), run func([]R)) {
+	for {
+		var first R
+		select {
+		case first = <-reqs:
+		case <-quit:
+			for {
+				select {
+				case r := <-reqs:
+					refuse(r)
+				default:
+					return
+				}
+			}
 		}
-	}()
+		batch := []R{first}
+	fill:
+		for len(batch) < max {
+			select {
+			case r := <-reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		run(batch)
+	}
 }
 
 func (s *Store) stopGroupWriter() {

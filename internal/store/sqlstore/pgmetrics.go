@@ -82,32 +82,7 @@ func (s *Store) startMetricWriters() {
 	s.metricWriter = w
 	for range metricWriters {
 		w.wg.Go(func() {
-			for {
-				var first *metricReq
-				select {
-				case first = <-w.reqs:
-				case <-w.quit:
-					for {
-						select {
-						case r := <-w.reqs:
-							r.done <- errClosed
-						default:
-							return
-						}
-					}
-				}
-				batch := []*metricReq{first}
-			fill:
-				for len(batch) < maxMetricGroup {
-					select {
-					case r := <-w.reqs:
-						batch = append(batch, r)
-					default:
-						break fill
-					}
-				}
-				s.runMetricGroup(batch)
-			}
+			serveBatches(w.reqs, w.quit, maxMetricGroup, func(r *metricReq) { r.done <- errClosed }, s.runMetricGroup)
 		})
 	}
 }
