@@ -22,6 +22,14 @@ type dialect interface {
 	// like and ilike are case-sensitive and case-insensitive pattern matches.
 	like(col, param string) string
 	ilike(col, param string) string
+	// nullsLast orders by expr in direction dir (" ASC" or " DESC") with
+	// NULLs last, as MLflow does: plainly where the dialect already puts
+	// NULLs there (so that an index can serve the order), else with a CASE.
+	nullsLast(expr, dir string) []string
+}
+
+func nullsLastCase(expr, dir string) []string {
+	return []string{"CASE WHEN " + expr + " IS NULL THEN 1 ELSE 0 END", expr + dir}
 }
 
 type sqliteDialect struct{}
@@ -34,6 +42,14 @@ func (sqliteDialect) rebind(q string) string { return q }
 func (sqliteDialect) like(col, param string) string { return col + " LIKE " + param }
 func (sqliteDialect) ilike(col, param string) string {
 	return "LOWER(" + col + ") LIKE LOWER(" + param + ")"
+}
+
+// SQLite sorts NULLs as the smallest values: last in descending order.
+func (sqliteDialect) nullsLast(expr, dir string) []string {
+	if dir == " DESC" {
+		return []string{expr + dir}
+	}
+	return nullsLastCase(expr, dir)
 }
 
 func (sqliteDialect) isUniqueViolation(err error) bool {
@@ -50,6 +66,14 @@ type postgresDialect struct{}
 func (postgresDialect) name() string                   { return "postgres" }
 func (postgresDialect) like(col, param string) string  { return col + " LIKE " + param }
 func (postgresDialect) ilike(col, param string) string { return col + " ILIKE " + param }
+
+// PostgreSQL sorts NULLs as the largest values: last in ascending order.
+func (postgresDialect) nullsLast(expr, dir string) []string {
+	if dir == " ASC" {
+		return []string{expr + dir}
+	}
+	return nullsLastCase(expr, dir)
+}
 
 func (postgresDialect) rebind(q string) string {
 	var b strings.Builder

@@ -132,7 +132,7 @@ func normalizePgDump(s string) string {
 
 // mltrackIndexes are the indexes mltrack adds to MLflow's schema
 // (indexes.go, docs/architecture.md), sorted.
-var mltrackIndexes = []string{"mltrack_latest_metrics_key_asc", "mltrack_latest_metrics_key_desc", "mltrack_metrics_run_key_time"}
+var mltrackIndexes = []string{"mltrack_latest_metrics_key_asc", "mltrack_latest_metrics_key_desc", "mltrack_metrics_run_key_time", "mltrack_runs_experiment_start"}
 
 // splitMltrackIndexes takes mltrack's CREATE INDEX lines out of a pg_dump
 // and returns their index names, sorted.

@@ -68,12 +68,20 @@ func TestSearchFromMetricSameResults(t *testing.T) {
 		{{Entity: "metric", Key: "acc", Op: ">", Value: search.Value{Num: 0.2, IsNum: true}}},
 		{{Entity: "metric", Key: "acc", Op: ">=", Value: search.Value{Num: 0, IsNum: true}}, {Entity: "param", Key: "opt", Op: "=", Value: search.Value{Str: "adam"}}},
 		{{Entity: "metric", Key: "acc", Op: "!=", Value: search.Value{Num: 0.3, IsNum: true}}},
+		// Ordered by acc alone, not filtered on it: the runs with acc from
+		// its index, then those without it.
+		nil,
+		{{Entity: "param", Key: "opt", Op: "=", Value: search.Value{Str: "sgd"}}},
+		{{Entity: "metric", Key: "loss", Op: "<", Value: search.Value{Num: 2, IsNum: true}}},
 	}
 	for fi, f := range filters {
 		for _, desc := range []bool{true, false} {
 			for _, view := range []store.ViewType{store.ActiveOnly, store.All} {
-				q := store.RunQuery{ExperimentIDs: []string{exp, other}, Filter: f, ViewType: view,
-					OrderBy: []search.OrderKey{{Entity: "metric", Key: "acc", Desc: desc}, {Entity: "metric", Key: "loss"}}}
+				orderBy := []search.OrderKey{{Entity: "metric", Key: "acc", Desc: desc}, {Entity: "metric", Key: "loss"}}
+				if !filtersMetric(f, "acc") {
+					orderBy = orderBy[:1]
+				}
+				q := store.RunQuery{ExperimentIDs: []string{exp, other}, Filter: f, ViewType: view, OrderBy: orderBy}
 				pages := func(from bool) []string {
 					searchFromMetric = from
 					defer func() { searchFromMetric = true }()

@@ -16,23 +16,9 @@ import (
 // page's run ids (filter, order and paging all in SQL), then loadRuns reads
 // those runs with a constant number of queries.
 func (s *Store) SearchRuns(ctx context.Context, q store.RunQuery) ([]mlflow.Run, string, error) {
-	query, args, err := s.compileRunSearch(q)
+	ids, err := s.searchRunIDs(ctx, q)
 	if err != nil {
 		return nil, "", err
-	}
-	if query == "" {
-		return nil, "", nil
-	}
-	var ids []string
-	if err := s.each(ctx, s.reader(), query, args, func(rows *sql.Rows) error {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
-		return nil, "", fmt.Errorf("store: search runs: %w", err)
 	}
 	runs, err := s.loadRuns(ctx, ids, false)
 	if err != nil {
@@ -46,9 +32,87 @@ func (s *Store) SearchRuns(ctx context.Context, q store.RunQuery) ([]mlflow.Run,
 	return runs, next, nil
 }
 
+// searchRunIDs selects the ids of a page of runs.
+//
+// A page ordered by one metric alone, which the filter does not compare,
+// lists the runs that have the metric first (in the metric's order, NaN
+// last) and then those without it (newest first). It is read in those two
+// parts: from the metric's index while the page lies among the runs that
+// have it (usually the whole page), then from the runs without it, each
+// part in index order, instead of reading and sorting every run.
+func (s *Store) searchRunIDs(ctx context.Context, q store.RunQuery) ([]string, error) {
+	if !searchFromMetric || len(q.OrderBy) != 1 || q.OrderBy[0].Entity != "metric" || filtersMetric(q.Filter, q.OrderBy[0].Key) {
+		return s.runIDs(ctx, q, partAll)
+	}
+	ids, err := s.runIDs(ctx, q, partWithMetric)
+	if err != nil || len(ids) == q.Page.MaxResults {
+		return ids, err
+	}
+	// The page goes past the runs with the metric: it ends at offset +
+	// len(ids), or, when the page starts past them, a count tells where.
+	offset := max(q.Page.Offset, 0)
+	with := offset + len(ids)
+	if len(ids) == 0 && offset > 0 {
+		var n []string
+		if n, err = s.runIDs(ctx, q, partCountWithMetric); err != nil {
+			return nil, err
+		}
+		if with, err = strconv.Atoi(n[0]); err != nil {
+			return nil, fmt.Errorf("store: search runs: count: %w", err)
+		}
+	}
+	rest := q
+	rest.Page = store.Page{MaxResults: q.Page.MaxResults - len(ids), Offset: max(offset-with, 0)}
+	more, err := s.runIDs(ctx, rest, partWithoutMetric)
+	return append(ids, more...), err
+}
+
+// searchPart says which runs of a page a statement selects (searchRunIDs).
+type searchPart int
+
+const (
+	partAll             searchPart = iota // the page, in one statement
+	partWithMetric                        // those with the first ordering metric, from its index
+	partWithoutMetric                     // those without it, newest first
+	partCountWithMetric                   // how many have it (one row: the count)
+)
+
+// runIDs runs the statement of part of a page and returns the ids it selects.
+func (s *Store) runIDs(ctx context.Context, q store.RunQuery, part searchPart) ([]string, error) {
+	query, args, err := s.compileRunSearchPart(q, part)
+	if err != nil {
+		return nil, err
+	}
+	if query == "" { // no experiments: nothing matches
+		if part == partCountWithMetric {
+			return []string{"0"}, nil
+		}
+		return nil, nil
+	}
+	var ids []string
+	if err := s.each(ctx, s.reader(), query, args, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: search runs: %w", err)
+	}
+	if part == partCountWithMetric && len(ids) == 0 {
+		ids = []string{"0"}
+	}
+	return ids, nil
+}
+
 // compileRunSearch builds the one statement that selects a page of run ids.
 // It returns "" when nothing can match (no experiment ids).
 func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
+	return s.compileRunSearchPart(q, partAll)
+}
+
+func (s *Store) compileRunSearchPart(q store.RunQuery, part searchPart) (string, []any, error) {
 	if len(q.ExperimentIDs) == 0 {
 		return "", nil, nil
 	}
@@ -89,10 +153,17 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 	// run of the experiments and sorting them. Every run it may return has
 	// the metric, so the NULL placement of the ORDER BY is moot and is_nan
 	// alone puts NaN last.
-	driving := searchFromMetric && len(q.OrderBy) > 0 && q.OrderBy[0].Entity == "metric" && filtersMetric(q.Filter, q.OrderBy[0].Key)
+	driving := searchFromMetric && len(q.OrderBy) > 0 && q.OrderBy[0].Entity == "metric" &&
+		(filtersMetric(q.Filter, q.OrderBy[0].Key) || part == partWithMetric || part == partCountWithMetric)
 	var drivingArgs []any
 	orderedByStart := false
-	for i, k := range q.OrderBy {
+	orderBy := q.OrderBy
+	if part == partWithoutMetric {
+		where = append(where, `NOT EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_uuid = r.run_uuid AND x."key" = ?)`)
+		whereArgs = append(whereArgs, orderBy[0].Key)
+		orderBy = orderBy[1:]
+	}
+	for i, k := range orderBy {
 		dir := " ASC"
 		if k.Desc {
 			dir = " DESC"
@@ -107,7 +178,7 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 			if col == "start_time" {
 				orderedByStart = true
 			}
-			order = append(order, "CASE WHEN r."+col+" IS NULL THEN 1 ELSE 0 END", "r."+col+dir)
+			order = append(order, s.d.nullsLast("r."+col, dir)...)
 		case "metric":
 			if i == 0 && driving {
 				drivingArgs = append(drivingArgs, k.Key)
@@ -126,7 +197,7 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 			}
 			joins = append(joins, `LEFT JOIN `+table+` `+alias+` ON `+alias+`.run_uuid = r.run_uuid AND `+alias+`."key" = ?`)
 			joinArgs = append(joinArgs, k.Key)
-			order = append(order, "CASE WHEN "+alias+".value IS NULL THEN 1 ELSE 0 END", alias+".value"+dir)
+			order = append(order, s.d.nullsLast(alias+".value", dir)...)
 		default:
 			return "", nil, mlflow.InvalidParam("Invalid order_by entity type '%s'", k.Entity)
 		}
@@ -137,12 +208,16 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 	order = append(order, "r.run_uuid ASC")
 
 	var b strings.Builder
+	selected := "r.run_uuid"
+	if part == partCountWithMetric {
+		selected = "COUNT(*)"
+	}
 	if driving {
-		b.WriteString("SELECT r.run_uuid FROM latest_metrics o0 JOIN runs r ON r.run_uuid = o0.run_uuid")
+		b.WriteString("SELECT " + selected + " FROM latest_metrics o0 JOIN runs r ON r.run_uuid = o0.run_uuid")
 		where = append([]string{`o0."key" = ?`}, where...)
 		whereArgs = append(drivingArgs, whereArgs...)
 	} else {
-		b.WriteString("SELECT r.run_uuid FROM runs r")
+		b.WriteString("SELECT " + selected + " FROM runs r")
 	}
 	for _, j := range joins {
 		b.WriteString(" ")
@@ -150,6 +225,9 @@ func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
 	}
 	b.WriteString(" WHERE ")
 	b.WriteString(strings.Join(where, " AND "))
+	if part == partCountWithMetric {
+		return b.String(), append(joinArgs, whereArgs...), nil
+	}
 	b.WriteString(" ORDER BY ")
 	b.WriteString(strings.Join(order, ", "))
 	b.WriteString(" LIMIT ? OFFSET ?")
