@@ -10,8 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -130,6 +128,7 @@ func serverConfig(args []string) (server.Config, error) {
 	burst := fs.Int("rate-limit-burst", int(envInt64("MLTRACK_RATE_LIMIT_BURST", 0)), "requests a client may send at once above --rate-limit (default: the rate, at least 1)")
 	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", server.Getenv("MLTRACK_TLS_CERT_FILE", ""), "PEM certificate (chain) to serve HTTPS with (needs --tls-key-file)")
 	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", server.Getenv("MLTRACK_TLS_KEY_FILE", ""), "PEM private key of --tls-cert-file")
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", server.Getenv("MLTRACK_PPROF_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this address, a listener of its own, e.g. 127.0.0.1:6060 (default: off)")
 	// Accepted for command-line compatibility with `mlflow server`; mltrack
 	// needs no worker processes.
 	fs.Int("workers", 0, "ignored (MLflow compatibility)")
@@ -204,28 +203,12 @@ func runServer(args []string) error {
 		"default_artifact_root", cfg.DefaultArtifactRoot, "artifacts_destination", server.MaskURI(cfg.ArtifactsDest),
 		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil,
 		"tls", cfg.TLSCertFile != "", "rate_limit", cfg.RateLimit, "max_request_body_bytes", cfg.MaxRequestBodyBytes,
-		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String())
+		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String(), "pprof_addr", cfg.PprofAddr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	if addr := os.Getenv("MLTRACK_PPROF_ADDR"); addr != "" {
-		go servePprof(addr, log)
-	}
 	return srv.Run(ctx)
-}
-
-// servePprof serves Go's profiler on its own listener, never on the API's:
-// MLTRACK_PPROF_ADDR=127.0.0.1:6060, for profiling a running server.
-func servePprof(addr string, log *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	log.Info("pprof listening", "addr", addr)
-	if err := http.ListenAndServe(addr, mux); err != nil {
-		log.Error("pprof", "err", err)
-	}
 }

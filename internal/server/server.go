@@ -60,6 +60,9 @@ type Config struct {
 	RateLimit *RateLimit
 	// TLSCertFile and TLSKeyFile make the server speak HTTPS.
 	TLSCertFile, TLSKeyFile string
+	// PprofAddr, when set, serves Go's profiler on a listener of its own
+	// (pprof.go); the API's listener never serves it.
+	PprofAddr string
 }
 
 // Server is a configured mltrack server.
@@ -193,6 +196,15 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve is Run on a given listener.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.cfg.PprofAddr != "" {
+		stop, err := s.servePprof(s.cfg.PprofAddr)
+		if err != nil {
+			s.closeAuth()
+			s.store.Close()
+			return err
+		}
+		defer stop()
+	}
 	errc := make(chan error, 1)
 	if s.cfg.TLSCertFile != "" {
 		s.log.Info("mltrack listening", "addr", "https://"+ln.Addr().String())
