@@ -19,11 +19,19 @@ import (
 )
 
 // TestSearchFromMetricSameResults compares runs/search pages read from the
-// ordering metric's index with the general plan, over runs with ties, NaN,
+// ordering metric's index (alone or in two parts) with the general plan, on
+// SQLite and PostgreSQL, over runs with ties, NaN,
 // missing metrics, another experiment and deleted runs, in both directions
 // and across pages.
 func TestSearchFromMetricSameResults(t *testing.T) {
-	s, err := Open(context.Background(), "sqlite:///"+filepath.Join(t.TempDir(), "m.db"), Options{})
+	t.Run("sqlite", func(t *testing.T) {
+		testSearchFromMetricSameResults(t, "sqlite:///"+filepath.Join(t.TempDir(), "m.db"))
+	})
+	t.Run("postgres", func(t *testing.T) { testSearchFromMetricSameResults(t, testdb.PostgresURI(t)) })
+}
+
+func testSearchFromMetricSameResults(t *testing.T, uri string) {
+	s, err := Open(context.Background(), uri, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +115,9 @@ func TestSearchFromMetricSameResults(t *testing.T) {
 				}
 			}
 		}
+	}
+	if s.d.name() != "sqlite" {
+		return // PostgreSQL's plan: TestSearchPlanFreshPostgres
 	}
 	query, _, err := s.compileRunSearch(store.RunQuery{ExperimentIDs: []string{exp}, Filter: filters[0], OrderBy: []search.OrderKey{{Entity: "metric", Key: "acc", Desc: true}}, Page: store.Page{MaxResults: 10}})
 	if err != nil {
