@@ -101,11 +101,7 @@ type experimentResponse struct {
 }
 
 func (a *API) getExperiment(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := p.requiredStr("experiment_id")
+	id, err := requiredParam(r, readParams, "experiment_id")
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +113,7 @@ func (a *API) getExperiment(r *http.Request) (any, error) {
 }
 
 func (a *API) getExperimentByName(r *http.Request) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	name, err := p.requiredStr("experiment_name")
+	name, err := requiredParam(r, readParams, "experiment_name")
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +152,7 @@ func (a *API) restoreExperiment(r *http.Request) (any, error) {
 }
 
 func (a *API) experimentAction(r *http.Request, act func(ctx context.Context, id string) error) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	id, err := p.requiredStr("experiment_id")
+	id, err := requiredParam(r, readParams, "experiment_id")
 	if err != nil {
 		return nil, err
 	}

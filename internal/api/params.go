@@ -161,6 +161,17 @@ func (p *params) str(name string) (string, error) {
 }
 
 // requiredStr returns a string field that must be present and non-empty.
+// requiredParam reads a request that names one thing by a required string
+// field (experiment_id, name, ...), with read (readParams or
+// readRegistryParams, which differ in their messages).
+func requiredParam(r *http.Request, read func(*http.Request) (*params, error), name string) (string, error) {
+	p, err := read(r)
+	if err != nil {
+		return "", err
+	}
+	return p.requiredStr(name)
+}
+
 func (p *params) requiredStr(name string) (string, error) {
 	s, err := p.str(name)
 	if err != nil {

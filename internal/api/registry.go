@@ -103,11 +103,7 @@ func (a *API) createRegisteredModel(r *http.Request) (any, error) {
 }
 
 func (a *API) getRegisteredModel(r *http.Request) (any, error) {
-	p, err := readRegistryParams(r)
-	if err != nil {
-		return nil, err
-	}
-	name, err := p.requiredStr("name")
+	name, err := requiredParam(r, readRegistryParams, "name")
 	if err != nil {
 		return nil, err
 	}
@@ -159,11 +155,7 @@ func (a *API) updateRegisteredModel(r *http.Request) (any, error) {
 }
 
 func (a *API) deleteRegisteredModel(r *http.Request) (any, error) {
-	p, err := readRegistryParams(r)
-	if err != nil {
-		return nil, err
-	}
-	name, err := p.requiredStr("name")
+	name, err := requiredParam(r, readRegistryParams, "name")
 	if err != nil {
 		return nil, err
 	}
