@@ -64,11 +64,18 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 		},
 		Data: mlflow.RunData{Tags: tags},
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		expID, err := mlflow.ParseExperimentID(r.ExperimentID)
-		if err != nil {
-			return err
+	expID, err := mlflow.ParseExperimentID(r.ExperimentID)
+	if err != nil {
+		return nil, err
+	}
+	if s.d.name() == "postgres" {
+		if err := s.createRunPostgres(ctx, run, expID); err != nil {
+			return nil, err
 		}
+		s.wrote(1 + len(tags))
+		return run, nil
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var stage, loc sql.NullString
 		err = tx.QueryRowContext(ctx, s.q("SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"), expID).Scan(&stage, &loc)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -93,6 +100,48 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 	}
 	s.wrote(1 + len(tags))
 	return run, nil
+}
+
+// createRunPostgresQuery creates run $2 with its tags in experiment $1 when
+// the experiment is active, in one statement (one round trip instead of
+// five: BEGIN, the experiment's state, two INSERTs, COMMIT). It answers the
+// experiment's state and the new run's artifact URI (NULL when nothing was
+// written); no row when the experiment does not exist.
+const createRunPostgresQuery = `WITH e AS (
+	SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = $1::integer
+), r AS (
+	INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
+	SELECT $2::text, $3::text, 'UNKNOWN', '', '', $4::text, 'RUNNING', $5::bigint, NULL, '', 'active',
+		rtrim(COALESCE(e.artifact_location, ''), '/') || '/' || $2::text || '/' || $6::text, $1::integer, NULL
+	FROM e WHERE e.lifecycle_stage = 'active'
+	RETURNING artifact_uri
+), t AS (
+	INSERT INTO tags ("key", value, run_uuid)
+	SELECT k, v, $2::text FROM unnest($7::text[], $8::text[]) AS x (k, v) WHERE EXISTS (SELECT 1 FROM r)
+)
+SELECT e.lifecycle_stage, (SELECT artifact_uri FROM r) FROM e`
+
+// createRunPostgres writes run (its id, name, user, start time and tags
+// set) as CreateRun does, in one statement, and sets its artifact URI.
+func (s *Store) createRunPostgres(ctx context.Context, run *mlflow.Run, expID int64) error {
+	keys := make([]string, len(run.Data.Tags))
+	values := make([]string, len(run.Data.Tags))
+	for i, t := range run.Data.Tags {
+		keys[i], values[i] = t.Key, t.Value
+	}
+	var stage, uri sql.NullString
+	err := s.writeDB.QueryRowContext(ctx, createRunPostgresQuery, expID, run.Info.RunID, run.Info.RunName, run.Info.UserID,
+		*run.Info.StartTime, mlflow.RunArtifactsFolder, keys, values).Scan(&stage, &uri)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return mlflow.ExperimentNotFound(run.Info.ExperimentID)
+	case err != nil:
+		return fmt.Errorf("store: create run: %w", err)
+	case stage.String != mlflow.StageActive:
+		return mlflow.ExperimentNotActive(run.Info.ExperimentID, stage.String)
+	}
+	run.Info.ArtifactURI = uri.String
+	return nil
 }
 
 // dedupeTags keeps one tag per key (the last value, at the first position),
