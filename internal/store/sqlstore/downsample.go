@@ -96,9 +96,26 @@ func (s *Store) downsampleRun(ctx context.Context, id string, q store.Downsample
 	partWhere := where + " AND timestamp >= ? AND timestamp <= ?"
 	partArgs := func(i int) []any { return append(slices.Clone(args), parts[i][0], parts[i][1]) }
 
-	// The range on x: the timestamps' own, or the steps' (a scan, in parallel).
+	// The range on x: the timestamps' own, or the steps'. For a whole
+	// history the steps' range is first taken from two index seeks (the
+	// step of the earliest point, the latest value's step, which is the
+	// greatest); if a point falls outside it after all, the history is read
+	// again with the exact range.
 	lo, hi := tsLo.Int64, tsHi.Int64
-	if x == "step" {
+	guessed := false
+	if x == "step" && q.Start == nil && q.End == nil && downsampleGuessSteps {
+		var first, latest sql.NullInt64
+		if err := s.queryRowRead(ctx, "SELECT step FROM metrics WHERE "+where+" ORDER BY timestamp LIMIT 1", args...).Scan(&first); err != nil && err != sql.ErrNoRows {
+			return nil, fmt.Errorf("store: downsample: %w", err)
+		}
+		if err := s.queryRowRead(ctx, `SELECT step FROM latest_metrics WHERE run_uuid = ? AND "key" = ?`, id, q.Key).Scan(&latest); err != nil && err != sql.ErrNoRows {
+			return nil, fmt.Errorf("store: downsample: %w", err)
+		}
+		if first.Valid && latest.Valid && first.Int64 <= latest.Int64 {
+			lo, hi, guessed = first.Int64, latest.Int64, true
+		}
+	}
+	if x == "step" && !guessed {
 		los, his := make([]sql.NullInt64, len(parts)), make([]sql.NullInt64, len(parts))
 		err := inParallel(len(parts), func(i int) error {
 			return s.queryRowRead(ctx, "SELECT MIN(step), MAX(step) FROM metrics WHERE "+partWhere, partArgs(i)...).Scan(&los[i], &his[i])
@@ -147,10 +164,23 @@ func (s *Store) downsampleRun(ctx context.Context, id string, q store.Downsample
 		return nil, fmt.Errorf("store: downsample: %w", err)
 	}
 	for _, b := range bs[1:] {
+		if b.outside {
+			bs[0].outside = true
+		}
 		bs[0].merge(b)
+	}
+	if guessed && bs[0].outside {
+		exact := q
+		zero := int64(math.MinInt64)
+		exact.Start = &zero // a range: the exact MIN/MAX path
+		return s.downsampleRun(ctx, id, exact)
 	}
 	return bs[0], nil
 }
+
+// downsampleGuessSteps enables taking a history's step range from index
+// seeks; tests turn it off to compare.
+var downsampleGuessSteps = true
 
 // splitRange cuts [lo, hi] into at most n contiguous parts.
 func splitRange(lo, hi int64, n int) [][2]int64 {
@@ -218,6 +248,9 @@ type buckets struct {
 	max  int
 	n    int64
 	seq  int64
+	// outside is set when a point lies outside [lo, hi] (it is counted in
+	// the nearest bucket).
+	outside bool
 }
 
 func newBuckets(lo, hi int64, n, part int) *buckets {
@@ -247,6 +280,9 @@ func (b *buckets) add(p dsPoint) {
 			q = uint64(len(b.bs)) // outside the range: clamped below
 		}
 		i = int(q)
+	}
+	if p.x < b.lo || i >= len(b.bs) {
+		b.outside = true
 	}
 	i = min(max(i, 0), len(b.bs)-1)
 	b.bs[i].add(p)
