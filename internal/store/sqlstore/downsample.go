@@ -81,9 +81,10 @@ func (s *Store) downsampleRun(ctx context.Context, id string, q store.Downsample
 		where += " AND " + x + " <= ?"
 		args = append(args, *q.End)
 	}
-	// The timestamps in range, from two index seeks.
-	var tsLo, tsHi sql.NullInt64
-	if err := s.queryRowRead(ctx, "SELECT timestamp FROM metrics WHERE "+where+" ORDER BY timestamp LIMIT 1", args...).Scan(&tsLo); err != nil && err != sql.ErrNoRows {
+	// The timestamps in range, from two index seeks; the first also gives
+	// the earliest point's step.
+	var tsLo, tsHi, firstStep sql.NullInt64
+	if err := s.queryRowRead(ctx, "SELECT timestamp, step FROM metrics WHERE "+where+" ORDER BY timestamp LIMIT 1", args...).Scan(&tsLo, &firstStep); err != nil && err != sql.ErrNoRows {
 		return nil, fmt.Errorf("store: downsample: %w", err)
 	}
 	if !tsLo.Valid {
@@ -92,57 +93,82 @@ func (s *Store) downsampleRun(ctx context.Context, id string, q store.Downsample
 	if err := s.queryRowRead(ctx, "SELECT timestamp FROM metrics WHERE "+where+" ORDER BY timestamp DESC LIMIT 1", args...).Scan(&tsHi); err != nil {
 		return nil, fmt.Errorf("store: downsample: %w", err)
 	}
-	parts := splitRange(tsLo.Int64, tsHi.Int64, downsampleParts)
-	partWhere := where + " AND timestamp >= ? AND timestamp <= ?"
-	partArgs := func(i int) []any { return append(slices.Clone(args), parts[i][0], parts[i][1]) }
+	h := historyParts{x: x, other: other, where: where + " AND timestamp >= ? AND timestamp <= ?", args: args,
+		parts: splitRange(tsLo.Int64, tsHi.Int64, downsampleParts)}
+	if x == "timestamp" {
+		return s.bucketHistory(ctx, h, tsLo.Int64, tsHi.Int64, q.MaxPoints)
+	}
 
-	// The range on x: the timestamps' own, or the steps'. For a whole
-	// history the steps' range is first taken from two index seeks (the
-	// step of the earliest point, the latest value's step, which is the
-	// greatest); if a point falls outside it after all, the history is read
-	// again with the exact range.
-	lo, hi := tsLo.Int64, tsHi.Int64
-	guessed := false
-	if x == "step" && q.Start == nil && q.End == nil && downsampleGuessSteps {
-		var first, latest sql.NullInt64
-		if err := s.queryRowRead(ctx, "SELECT step FROM metrics WHERE "+where+" ORDER BY timestamp LIMIT 1", args...).Scan(&first); err != nil && err != sql.ErrNoRows {
-			return nil, fmt.Errorf("store: downsample: %w", err)
-		}
+	// The range of steps. For a whole history it is first taken from index
+	// seeks: the earliest point's step and the latest value's, which is the
+	// greatest (MLflow's latest value has the greatest step). Should a point
+	// fall outside it after all (steps that went down), the history is read
+	// again with the range a MIN/MAX scan finds, which a part of a history
+	// always uses.
+	if q.Start == nil && q.End == nil && downsampleGuessSteps {
+		var latest sql.NullInt64
 		if err := s.queryRowRead(ctx, `SELECT step FROM latest_metrics WHERE run_uuid = ? AND "key" = ?`, id, q.Key).Scan(&latest); err != nil && err != sql.ErrNoRows {
 			return nil, fmt.Errorf("store: downsample: %w", err)
 		}
-		if first.Valid && latest.Valid && first.Int64 <= latest.Int64 {
-			lo, hi, guessed = first.Int64, latest.Int64, true
+		if latest.Valid && firstStep.Int64 <= latest.Int64 {
+			b, err := s.bucketHistory(ctx, h, firstStep.Int64, latest.Int64, q.MaxPoints)
+			if err != nil || !b.outside {
+				return b, err
+			}
 		}
 	}
-	if x == "step" && !guessed {
-		los, his := make([]sql.NullInt64, len(parts)), make([]sql.NullInt64, len(parts))
-		err := inParallel(len(parts), func(i int) error {
-			return s.queryRowRead(ctx, "SELECT MIN(step), MAX(step) FROM metrics WHERE "+partWhere, partArgs(i)...).Scan(&los[i], &his[i])
-		})
-		if err != nil {
-			return nil, fmt.Errorf("store: downsample: %w", err)
-		}
-		first := true
-		for i := range los {
-			if !los[i].Valid {
-				continue
-			}
-			if first || los[i].Int64 < lo {
-				lo = los[i].Int64
-			}
-			if first || his[i].Int64 > hi {
-				hi = his[i].Int64
-			}
-			first = false
-		}
+	lo, hi, err := s.stepRange(ctx, h)
+	if err != nil {
+		return nil, err
 	}
+	return s.bucketHistory(ctx, h, lo, hi, q.MaxPoints)
+}
 
-	bs := make([]*buckets, len(parts))
-	err := inParallel(len(parts), func(i int) error {
-		b := newBuckets(lo, hi, q.MaxPoints, i)
+// historyParts is one run's points of one metric in range (where, args),
+// cut by timestamp into parts read in parallel; x is the downsampling axis.
+type historyParts struct {
+	x, other, where string
+	args            []any
+	parts           [][2]int64
+}
+
+func (h historyParts) partArgs(i int) []any {
+	return append(slices.Clone(h.args), h.parts[i][0], h.parts[i][1])
+}
+
+// stepRange scans the parts for their least and greatest step.
+func (s *Store) stepRange(ctx context.Context, h historyParts) (lo, hi int64, err error) {
+	los, his := make([]sql.NullInt64, len(h.parts)), make([]sql.NullInt64, len(h.parts))
+	err = inParallel(len(h.parts), func(i int) error {
+		return s.queryRowRead(ctx, "SELECT MIN(step), MAX(step) FROM metrics WHERE "+h.where, h.partArgs(i)...).Scan(&los[i], &his[i])
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: downsample: %w", err)
+	}
+	first := true
+	for i := range los {
+		if !los[i].Valid {
+			continue
+		}
+		if first || los[i].Int64 < lo {
+			lo = los[i].Int64
+		}
+		if first || his[i].Int64 > hi {
+			hi = his[i].Int64
+		}
+		first = false
+	}
+	return lo, hi, nil
+}
+
+// bucketHistory reads the parts in parallel into n buckets over [lo, hi]
+// on x and merges them.
+func (s *Store) bucketHistory(ctx context.Context, h historyParts, lo, hi int64, n int) (*buckets, error) {
+	bs := make([]*buckets, len(h.parts))
+	err := inParallel(len(h.parts), func(i int) error {
+		b := newBuckets(lo, hi, n, i)
 		bs[i] = b
-		rows, err := s.db.QueryContext(ctx, s.q("SELECT "+x+", "+other+", CASE WHEN is_nan THEN NULL ELSE value END FROM metrics WHERE "+partWhere), partArgs(i)...)
+		rows, err := s.db.QueryContext(ctx, s.q("SELECT "+h.x+", "+h.other+", CASE WHEN is_nan THEN NULL ELSE value END FROM metrics WHERE "+h.where), h.partArgs(i)...)
 		if err != nil {
 			return err
 		}
@@ -164,16 +190,7 @@ func (s *Store) downsampleRun(ctx context.Context, id string, q store.Downsample
 		return nil, fmt.Errorf("store: downsample: %w", err)
 	}
 	for _, b := range bs[1:] {
-		if b.outside {
-			bs[0].outside = true
-		}
 		bs[0].merge(b)
-	}
-	if guessed && bs[0].outside {
-		exact := q
-		zero := int64(math.MinInt64)
-		exact.Start = &zero // a range: the exact MIN/MAX path
-		return s.downsampleRun(ctx, id, exact)
 	}
 	return bs[0], nil
 }
@@ -322,6 +339,7 @@ func before(p, q dsPoint) bool {
 // merge folds the points of o (another part, same range) into b.
 func (b *buckets) merge(o *buckets) {
 	b.n += o.n
+	b.outside = b.outside || o.outside
 	for _, p := range o.keep {
 		if len(b.keep) < b.max {
 			b.keep = append(b.keep, p)
