@@ -119,7 +119,7 @@ func testSearchFromMetricSameResults(t *testing.T, uri string) {
 	if s.d.name() != "sqlite" {
 		return // PostgreSQL's plan: TestSearchPlanFreshPostgres
 	}
-	query, _, err := s.compileRunSearch(store.RunQuery{ExperimentIDs: []string{exp}, Filter: filters[0], OrderBy: []search.OrderKey{{Entity: "metric", Key: "acc", Desc: true}}, Page: store.Page{MaxResults: 10}})
+	query, _, err := s.compileRunSearch(store.RunQuery{ExperimentIDs: []string{exp}, Filter: filters[0], OrderBy: []search.OrderKey{{Entity: "metric", Key: "acc", Desc: true}}, Page: store.Page{MaxResults: 10}}, partAll)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestSearchPlanFreshPostgres(t *testing.T) {
 		},
 		OrderBy: []search.OrderKey{{Entity: "metric", Key: "acc", Desc: true}},
 		Page:    store.Page{MaxResults: 100}}
-	query, args, err := s.compileRunSearch(q)
+	query, args, err := s.compileRunSearch(q, partAll)
 	if err != nil {
 		t.Fatal(err)
 	}

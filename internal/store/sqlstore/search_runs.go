@@ -53,12 +53,8 @@ func (s *Store) searchRunIDs(ctx context.Context, q store.RunQuery) ([]string, e
 	offset := max(q.Page.Offset, 0)
 	with := offset + len(ids)
 	if len(ids) == 0 && offset > 0 {
-		var n []string
-		if n, err = s.runIDs(ctx, q, partCountWithMetric); err != nil {
+		if with, err = s.countRunsWithMetric(ctx, q); err != nil {
 			return nil, err
-		}
-		if with, err = strconv.Atoi(n[0]); err != nil {
-			return nil, fmt.Errorf("store: search runs: count: %w", err)
 		}
 	}
 	rest := q
@@ -77,17 +73,25 @@ const (
 	partCountWithMetric                   // how many have it (one row: the count)
 )
 
+// countRunsWithMetric counts the runs that match and have the first
+// ordering metric.
+func (s *Store) countRunsWithMetric(ctx context.Context, q store.RunQuery) (int, error) {
+	query, args, err := s.compileRunSearch(q, partCountWithMetric)
+	if err != nil || query == "" {
+		return 0, err
+	}
+	var n int
+	if err := s.reader().QueryRowContext(ctx, s.q(query), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: search runs: count: %w", err)
+	}
+	return n, nil
+}
+
 // runIDs runs the statement of part of a page and returns the ids it selects.
 func (s *Store) runIDs(ctx context.Context, q store.RunQuery, part searchPart) ([]string, error) {
-	query, args, err := s.compileRunSearchPart(q, part)
-	if err != nil {
+	query, args, err := s.compileRunSearch(q, part)
+	if err != nil || query == "" { // "": no experiments, nothing matches
 		return nil, err
-	}
-	if query == "" { // no experiments: nothing matches
-		if part == partCountWithMetric {
-			return []string{"0"}, nil
-		}
-		return nil, nil
 	}
 	var ids []string
 	if err := s.each(ctx, s.reader(), query, args, func(rows *sql.Rows) error {
@@ -100,19 +104,13 @@ func (s *Store) runIDs(ctx context.Context, q store.RunQuery, part searchPart) (
 	}); err != nil {
 		return nil, fmt.Errorf("store: search runs: %w", err)
 	}
-	if part == partCountWithMetric && len(ids) == 0 {
-		ids = []string{"0"}
-	}
 	return ids, nil
 }
 
-// compileRunSearch builds the one statement that selects a page of run ids.
-// It returns "" when nothing can match (no experiment ids).
-func (s *Store) compileRunSearch(q store.RunQuery) (string, []any, error) {
-	return s.compileRunSearchPart(q, partAll)
-}
-
-func (s *Store) compileRunSearchPart(q store.RunQuery, part searchPart) (string, []any, error) {
+// compileRunSearch builds the statement that selects a page of run ids, or
+// the part of it that part says. It returns "" when nothing can match (no
+// experiment ids).
+func (s *Store) compileRunSearch(q store.RunQuery, part searchPart) (string, []any, error) {
 	if len(q.ExperimentIDs) == 0 {
 		return "", nil, nil
 	}
