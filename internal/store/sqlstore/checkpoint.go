@@ -32,7 +32,8 @@ type checkpointer struct {
 	wg   sync.WaitGroup
 }
 
-// startCheckpointer starts checkpointing the database of dsn.
+// startCheckpointer checkpoints through db, a connection of its own to the
+// store's database, after writes (wrote).
 func (s *Store) startCheckpointer(db *sql.DB) {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)

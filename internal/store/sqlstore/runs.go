@@ -88,7 +88,7 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 			return mlflow.ExperimentNotActive(r.ExperimentID, stage.String)
 		}
 		run.Info.ArtifactURI = strings.TrimRight(loc.String, "/") + "/" + id + "/" + mlflow.RunArtifactsFolder
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
+		if _, err := tx.ExecContext(ctx, s.q(runInsert+`
 			VALUES (?, ?, 'UNKNOWN', '', '', ?, 'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)`),
 			id, name, r.UserID, startTime, run.Info.ArtifactURI, expID); err != nil {
 			return fmt.Errorf("store: create run: %w", err)
@@ -102,6 +102,10 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 	return run, nil
 }
 
+// runInsert names the columns of a new run, as MLflow's SQL store writes
+// them (source columns empty, source_type 'UNKNOWN').
+const runInsert = `INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)`
+
 // createRunPostgresQuery creates run $2 with its tags in experiment $1 when
 // the experiment is active, in one statement (one round trip instead of
 // five: BEGIN, the experiment's state, two INSERTs, COMMIT). It answers the
@@ -110,7 +114,7 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 const createRunPostgresQuery = `WITH e AS (
 	SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = $1::integer
 ), r AS (
-	INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
+	` + runInsert + `
 	SELECT $2::text, $3::text, 'UNKNOWN', '', '', $4::text, 'RUNNING', $5::bigint, NULL, '', 'active',
 		rtrim(COALESCE(e.artifact_location, ''), '/') || '/' || $2::text || '/' || $6::text, $1::integer, NULL
 	FROM e WHERE e.lifecycle_stage = 'active'
