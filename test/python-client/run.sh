@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs the official mlflow client's tutorial and auth flows against fresh
+# mltrack servers: SQLite with a local artifact folder, PostgreSQL with an S3
+# bucket (versitygw), and both again with auth on.
+#
+# Needs what CI can't install here (PyPI is out of reach): a python3 that
+# imports mlflow 3.x, scikit-learn and psutil (torch optional). Set PYTHON to choose
+# it. PostgreSQL on 127.0.0.1:5432 (trust auth) and versitygw
+# (scripts/install-versitygw.sh) as for the Go tests.
+#
+#   test/python-client/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import mlflow, sklearn, psutil' 2>/dev/null; then
+	echo "run.sh: $PYTHON cannot import mlflow, sklearn and psutil; install them (pip install mlflow scikit-learn psutil) or set PYTHON" >&2
+	exit 2
+fi
+export PATH="$PATH:$(go env GOPATH)/bin"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for db in "${dbs[@]}"; do psql -h 127.0.0.1 -U postgres -q -c "drop database if exists $db" >/dev/null 2>&1 || true; done
+	rm -rf "$work"
+}
+dbs=()
+trap cleanup EXIT
+
+go build -o "$work/mltrack" ./cmd/mltrack
+
+free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_up() {
+	for _ in $(seq 100); do
+		curl -fs "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "server on :$1 did not start; its log:" >&2
+	cat "$2" >&2
+	return 1
+}
+
+s3port=$(free_port)
+mkdir -p "$work/s3/flows"
+versitygw --access flowkey --secret flowsecret12345 --port "127.0.0.1:$s3port" posix "$work/s3" >"$work/s3.log" 2>&1 &
+pids+=($!)
+export MLFLOW_S3_ENDPOINT_URL="http://127.0.0.1:$s3port" AWS_ACCESS_KEY_ID=flowkey AWS_SECRET_ACCESS_KEY=flowsecret12345
+
+# server NAME ARGS...: starts mltrack in its own folder, sets $uri.
+server() {
+	local name=$1
+	shift
+	local port
+	port=$(free_port)
+	mkdir -p "$work/$name"
+	(cd "$work/$name" && MLFLOW_AUTH_ADMIN_PASSWORD=admin-password-1234 exec "$work/mltrack" server --port "$port" "$@" >server.log 2>&1) &
+	pids+=($!)
+	wait_up "$port" "$work/$name/server.log"
+	uri="http://127.0.0.1:$port"
+}
+
+newdb() {
+	local db="mltrack_pyflow_$1_$$"
+	psql -h 127.0.0.1 -U postgres -q -c "drop database if exists $db" -c "create database $db" >/dev/null
+	dbs+=("$db")
+	echo "postgresql://postgres@127.0.0.1:5432/$db"
+}
+
+failed=0
+run() {
+	local what=$1
+	shift
+	echo
+	echo "== $what"
+	if ! "$@"; then
+		failed=1
+		echo "== FAILED: $what"
+	fi
+}
+
+# Multipart through the proxy: on S3 the client uploads parts, on a local
+# folder the server's 501 sends it back to one PUT.
+multipart=(env MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE=5242880 MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE=5242880)
+
+server sqlite-local
+run "tutorial flow: SQLite, local artifacts" "${multipart[@]}" MLFLOW_TRACKING_URI="$uri" "$PYTHON" test/python-client/tutorial_flow.py
+
+pg=$(newdb main)
+server pg-s3 --backend-store-uri "$pg" --artifacts-destination s3://flows/artifacts
+run "tutorial flow: PostgreSQL, S3 artifacts" "${multipart[@]}" MLFLOW_TRACKING_URI="$uri" "$PYTHON" test/python-client/tutorial_flow.py
+
+server sqlite-auth --app-name basic-auth --auth-default-permission NO_PERMISSIONS
+run "auth flow: SQLite" env MLFLOW_TRACKING_URI="$uri" ADMIN_PASSWORD=admin-password-1234 "$PYTHON" test/python-client/auth_flow.py
+
+pg=$(newdb auth)
+server pg-auth --backend-store-uri "$pg" --auth-database-uri "$pg" --artifacts-destination s3://flows/auth --app-name basic-auth --auth-default-permission NO_PERMISSIONS
+run "auth flow: PostgreSQL, S3 artifacts" env MLFLOW_TRACKING_URI="$uri" ADMIN_PASSWORD=admin-password-1234 "$PYTHON" test/python-client/auth_flow.py
+
+echo
+if [ "$failed" -ne 0 ]; then
+	echo "some flows failed"
+	exit 1
+fi
+echo "all flows passed"
