@@ -60,11 +60,12 @@ server() {
 	uri="http://127.0.0.1:$port"
 }
 
+# newdb NAME: creates a database dropped at exit, sets $pg to its URI.
 newdb() {
 	local db="mltrack_pyflow_$1_$$"
 	psql -h 127.0.0.1 -U postgres -q -c "drop database if exists $db" -c "create database $db" >/dev/null
 	dbs+=("$db")
-	echo "postgresql://postgres@127.0.0.1:5432/$db"
+	pg="postgresql://postgres@127.0.0.1:5432/$db"
 }
 
 failed=0
@@ -86,14 +87,14 @@ multipart=(env MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true MLFLOW_MULTIPART_UPLOAD
 server sqlite-local
 run "tutorial flow: SQLite, local artifacts" "${multipart[@]}" MLFLOW_TRACKING_URI="$uri" "$PYTHON" test/python-client/tutorial_flow.py
 
-pg=$(newdb main)
+newdb main
 server pg-s3 --backend-store-uri "$pg" --artifacts-destination s3://flows/artifacts
 run "tutorial flow: PostgreSQL, S3 artifacts" "${multipart[@]}" MLFLOW_TRACKING_URI="$uri" "$PYTHON" test/python-client/tutorial_flow.py
 
 server sqlite-auth --app-name basic-auth --auth-default-permission NO_PERMISSIONS
 run "auth flow: SQLite" env MLFLOW_TRACKING_URI="$uri" ADMIN_PASSWORD=admin-password-1234 "$PYTHON" test/python-client/auth_flow.py
 
-pg=$(newdb auth)
+newdb auth
 server pg-auth --backend-store-uri "$pg" --auth-database-uri "$pg" --artifacts-destination s3://flows/auth --app-name basic-auth --auth-default-permission NO_PERMISSIONS
 run "auth flow: PostgreSQL, S3 artifacts" env MLFLOW_TRACKING_URI="$uri" ADMIN_PASSWORD=admin-password-1234 "$PYTHON" test/python-client/auth_flow.py
 
