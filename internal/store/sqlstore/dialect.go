@@ -26,6 +26,9 @@ type dialect interface {
 	// NULLs last, as MLflow does: plainly where the dialect already puts
 	// NULLs there (so that an index can serve the order), else with a CASE.
 	nullsLast(expr, dir string) []string
+	// insertionOrder is the column that orders a table's rows as they were
+	// inserted, which is the order MLflow's unordered reads return them in.
+	insertionOrder() string
 }
 
 func nullsLastCase(expr, dir string) []string {
@@ -43,6 +46,8 @@ func (sqliteDialect) like(col, param string) string { return col + " LIKE " + pa
 func (sqliteDialect) ilike(col, param string) string {
 	return "LOWER(" + col + ") LIKE LOWER(" + param + ")"
 }
+
+func (sqliteDialect) insertionOrder() string { return "rowid" }
 
 // SQLite sorts NULLs as the smallest values: last in descending order.
 func (sqliteDialect) nullsLast(expr, dir string) []string {
@@ -66,6 +71,10 @@ type postgresDialect struct{}
 func (postgresDialect) name() string                   { return "postgres" }
 func (postgresDialect) like(col, param string) string  { return col + " LIKE " + param }
 func (postgresDialect) ilike(col, param string) string { return col + " ILIKE " + param }
+
+// ctid is the row's place in the heap: insertion order for rows never
+// updated, as logged model metrics are.
+func (postgresDialect) insertionOrder() string { return "ctid" }
 
 // PostgreSQL sorts NULLs as the largest values: last in ascending order.
 func (postgresDialect) nullsLast(expr, dir string) []string {

@@ -184,7 +184,7 @@ func (s *Store) loadLoggedModelDetails(ctx context.Context, q querier, ms []mlfl
 		}
 	}
 	rows, err := q.QueryContext(ctx, s.q(`SELECT model_id, metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_name, dataset_digest
-		FROM logged_model_metrics WHERE model_id IN (`+in+`) ORDER BY model_id, metric_timestamp_ms, metric_step`), args...)
+		FROM logged_model_metrics WHERE model_id IN (`+in+`) ORDER BY model_id, `+s.d.insertionOrder()), args...)
 	if err != nil {
 		return fmt.Errorf("store: load logged model metrics: %w", err)
 	}

@@ -32,6 +32,7 @@ func RunRegistry(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 		{"LoggedModels", testLoggedModels},
 		{"SearchLoggedModels", testSearchLoggedModels},
 		{"VersionSources", testVersionSources},
+		{"LoggedModelMetricOrder", testLoggedModelMetricOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -573,4 +574,31 @@ func mustInt(v string) int64 {
 	var n int64
 	fmt.Sscan(v, &n)
 	return n
+}
+
+// testLoggedModelMetricOrder: a logged model's metrics come back in the
+// order they were logged, as MLflow's unordered read returns them, even
+// when timestamps and steps tie or run backwards.
+func testLoggedModelMetricOrder(t *testing.T, s *sqlstore.Store) {
+	exp := regMust(s.CreateExperiment(ctx, "lm-metrics", "", nil))
+	run := regMust(s.CreateRun(ctx, store.CreateRun{ExperimentID: exp, StartTime: 1}))
+	m := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "m", SourceRunID: run.Info.RunID}))
+	id := m.Info.ModelID
+	batches := [][]mlflow.Metric{
+		{{Key: "train_loss", Value: 1, Timestamp: 50, Step: 0, ModelID: id}, {Key: "val_accuracy", Value: 2, Timestamp: 50, Step: 0, ModelID: id}},
+		{{Key: "zeta", Value: 3, Timestamp: 40, Step: 1, ModelID: id}, {Key: "alpha", Value: 4, Timestamp: 50, Step: 0, ModelID: id}},
+	}
+	for _, b := range batches {
+		if err := s.LogBatch(ctx, run.Info.RunID, b, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := regMust(s.GetLoggedModel(ctx, id))
+	var keys []string
+	for _, met := range got.Data.Metrics {
+		keys = append(keys, met.Key)
+	}
+	if fmt.Sprint(keys) != "[train_loss val_accuracy zeta alpha]" {
+		t.Fatalf("metrics in order %v, want the logging order [train_loss val_accuracy zeta alpha]", keys)
+	}
 }
