@@ -139,6 +139,58 @@ func TestComposeFile(t *testing.T) {
 	if vols := toStrings(dig(c, "services", "postgres", "volumes")); !slices.Contains(vols, "pgdata:/var/lib/postgresql/data") {
 		t.Errorf("postgres volumes %v", vols)
 	}
+	if vols, cmd := toStrings(dig(c, "services", "minio", "volumes")), toString(dig(c, "services", "minio", "command")); !slices.Contains(vols, "minio:/data") || !strings.Contains(cmd, "server /data") {
+		t.Errorf("minio serves %q from volumes %v, want the named volume minio on /data", cmd, vols)
+	}
+
+	// Each health check runs a tool its image has: pg_isready in
+	// postgres, mc in MinIO's image (curl is not there since late 2023),
+	// busybox wget in mltrack's Alpine runtime stage (TestDockerfileBuild).
+	for svc, tool := range map[string]string{"postgres": "pg_isready", "minio": "mc", "mltrack": "wget"} {
+		test := toStrings(dig(c, "services", svc, "healthcheck", "test"))
+		if len(test) < 2 || !strings.HasPrefix(strings.TrimSpace(test[1]), tool+" ") && test[1] != tool {
+			t.Errorf("service %s: health check %v does not run %s", svc, test, tool)
+		}
+	}
+
+	// The bucket create-bucket makes, with MinIO's credentials, is the one
+	// mltrack writes to.
+	cbEnv, _ := dig(c, "services", "create-bucket", "environment").(map[string]any)
+	bucket := interpolate(toString(cbEnv["BUCKET"]))
+	if !slices.ContainsFunc(cmd, func(s string) bool { return interpolate(s) == "--artifacts-destination=s3://"+bucket }) {
+		t.Errorf("create-bucket makes bucket %q, mltrack's command is %v", bucket, cmd)
+	}
+	entry := toString(dig(c, "services", "create-bucket", "entrypoint"))
+	for _, s := range []string{"http://minio:9000", "$${AWS_ACCESS_KEY_ID}", "$${AWS_SECRET_ACCESS_KEY}", "mc mb --ignore-existing minio/$${BUCKET}"} {
+		if !strings.Contains(entry, s) {
+			t.Errorf("create-bucket's entrypoint lacks %q: %s", s, entry)
+		}
+	}
+	for k, minioKey := range map[string]string{"AWS_ACCESS_KEY_ID": "MINIO_ROOT_USER", "AWS_SECRET_ACCESS_KEY": "MINIO_ROOT_PASSWORD"} {
+		root := interpolate(toString(dig(c, "services", "minio", "environment", minioKey)))
+		if interpolate(toString(cbEnv[k])) != root || interpolate(toString(env[k])) != root {
+			t.Errorf("%s of create-bucket and mltrack must be MinIO's %s", k, minioKey)
+		}
+	}
+
+	// deploy/.env.example sets only variables the compose file reads.
+	used := map[string]bool{}
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "docker-compose.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range composeVar.FindAllStringSubmatch(string(raw), -1) {
+		used[m[1]] = true
+	}
+	example, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(example), "\n") {
+		if k, _, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") && !used[k] {
+			t.Errorf("deploy/.env.example sets %s, which the compose file does not read", k)
+		}
+	}
 }
 
 func TestKubernetesManifests(t *testing.T) {
@@ -223,28 +275,133 @@ func TestSystemdUnit(t *testing.T) {
 	}
 }
 
-// TestDockerfileBuild runs the Dockerfile's build command as a plain
-// command and checks that the result is a static binary that serves the
-// API and the embedded UI as the image's defaults configure it.
+// dockerStage is one FROM ... stage of a Dockerfile.
+type dockerStage struct {
+	base, name string
+	instrs     [][2]string // instruction (upper case), arguments
+}
+
+// parseDockerfile splits a Dockerfile into stages of instructions, with
+// continuation lines joined and comments dropped.
+func parseDockerfile(t *testing.T, text string) []*dockerStage {
+	t.Helper()
+	var stages []*dockerStage
+	var logical []string
+	cur := ""
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "#") {
+			continue
+		}
+		if c, ok := strings.CutSuffix(l, "\\"); ok {
+			cur += c
+			continue
+		}
+		cur += l
+		if strings.TrimSpace(cur) != "" {
+			logical = append(logical, strings.TrimSpace(cur))
+		}
+		cur = ""
+	}
+	for _, l := range logical {
+		instr, args, _ := strings.Cut(l, " ")
+		instr = strings.ToUpper(instr)
+		args = strings.TrimSpace(args)
+		if instr == "FROM" {
+			f := strings.Fields(args)
+			st := &dockerStage{base: f[0]}
+			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
+				st.name = f[2]
+			}
+			stages = append(stages, st)
+			continue
+		}
+		if len(stages) == 0 {
+			t.Fatalf("Dockerfile: %s before FROM", instr)
+		}
+		stages[len(stages)-1].instrs = append(stages[len(stages)-1].instrs, [2]string{instr, args})
+	}
+	return stages
+}
+
+// last is the arguments of a stage's last instr instruction ("" if none).
+func (s *dockerStage) last(instr string) string {
+	v := ""
+	for _, in := range s.instrs {
+		if in[0] == instr {
+			v = in[1]
+		}
+	}
+	return v
+}
+
+// TestDockerfileBuild checks the Dockerfile's shape (a build stage, a small
+// runtime stage that copies the binary from it and runs as a non-root user)
+// and runs the build stage's commands as plain commands: the result is a
+// static binary that serves the API and the embedded UI as the image's
+// defaults configure it.
 func TestDockerfileBuild(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(repoRoot(), "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	df := string(b)
-	m := regexp.MustCompile(`RUN (CGO_ENABLED=0 go build [^\n]*)`).FindStringSubmatch(df)
-	if m == nil {
-		t.Fatal("no `RUN CGO_ENABLED=0 go build` in the Dockerfile")
+	stages := parseDockerfile(t, string(b))
+	if len(stages) < 2 {
+		t.Fatalf("%d stages, want a build stage and a runtime stage", len(stages))
 	}
-	if !strings.Contains(df, "\nUSER ") || strings.Contains(df, "\nUSER root") {
-		t.Error("the runtime stage must run as a non-root USER")
+	build, run := stages[0], stages[len(stages)-1]
+	if build.name == "" || !strings.HasPrefix(build.base, "golang:") {
+		t.Errorf("build stage FROM %s AS %q: want a named golang stage", build.base, build.name)
 	}
+	if !strings.HasPrefix(run.base, "alpine:") {
+		// The health checks (Dockerfile, compose) use busybox's wget.
+		t.Errorf("runtime stage FROM %s, want alpine (small, with busybox wget for the health checks)", run.base)
+	}
+	var copied, binary string
+	for _, in := range run.instrs {
+		if f := strings.Fields(in[1]); in[0] == "COPY" && len(f) == 3 && f[0] == "--from="+build.name {
+			copied, binary = f[1], f[2]
+		}
+		if in[0] == "RUN" && strings.Contains(in[1], "go ") {
+			t.Errorf("the runtime stage builds: %s", in[1])
+		}
+	}
+	if copied == "" {
+		t.Fatalf("the runtime stage copies nothing from the %s stage", build.name)
+	}
+	user := run.last("USER")
+	if u, _, _ := strings.Cut(user, ":"); u == "" || u == "root" || u == "0" {
+		t.Errorf("runtime stage USER %q: want a non-root user", user)
+	}
+	if ep := run.last("ENTRYPOINT"); !strings.Contains(ep, `"`+binary+`"`) {
+		t.Errorf("ENTRYPOINT %s does not run the copied %s", ep, binary)
+	}
+	if hc := run.last("HEALTHCHECK"); !strings.Contains(hc, "/health") {
+		t.Errorf("HEALTHCHECK %q does not ask /health", hc)
+	}
+
+	// The build stage's commands, with the module root as WORKDIR (COPY .
+	// .), ARGs as environment as Docker passes them, and its output folder
+	// in a temporary one.
 	out := t.TempDir()
-	line := strings.NewReplacer("/out/", out+"/", "${VERSION}", "docker-test").Replace(m[1])
-	cmd := exec.Command("sh", "-c", line)
-	cmd.Dir = repoRoot()
-	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", line, err, o)
+	env := append(os.Environ(), "VERSION=docker-test")
+	for _, in := range build.instrs {
+		if in[0] != "RUN" {
+			continue
+		}
+		outDir := filepath.Dir(copied)
+		line := strings.ReplaceAll(in[1], outDir+"/", out+"/")
+		cmd := exec.Command("sh", "-c", line)
+		cmd.Dir = repoRoot()
+		cmd.Env = env
+		if o, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", line, err, o)
+		}
+	}
+	if !strings.Contains(build.last("RUN"), "CGO_ENABLED=0 go build") {
+		t.Errorf("the build stage's last RUN is %q, want a static `CGO_ENABLED=0 go build`", build.last("RUN"))
+	}
+	if filepath.Base(copied) != "mltrack" {
+		t.Fatalf("the runtime stage copies %s, want the built mltrack", copied)
 	}
 	bin := filepath.Join(out, "mltrack")
 	f, err := elf.Open(bin)
@@ -261,13 +418,29 @@ func TestDockerfileBuild(t *testing.T) {
 		t.Errorf("mltrack version: %v %s", err, o)
 	}
 
-	// The image's ENV, with /data in a temporary folder.
+	// The image's ENV, with /data in a temporary folder and a free
+	// loopback port.
 	data := t.TempDir()
 	port := freePort(t)
+	srvEnv := os.Environ()
+	imageEnv := map[string]string{}
+	for _, kv := range strings.Fields(run.last("ENV")) {
+		k, v, _ := strings.Cut(kv, "=")
+		imageEnv[k] = v
+		srvEnv = append(srvEnv, k+"="+strings.ReplaceAll(v, "/data", data))
+	}
+	for _, k := range []string{"MLFLOW_HOST", "MLFLOW_PORT", "MLFLOW_BACKEND_STORE_URI", "MLFLOW_ARTIFACTS_DESTINATION"} {
+		if imageEnv[k] == "" {
+			t.Errorf("the image sets no %s", k)
+		}
+	}
+	if imageEnv["MLFLOW_HOST"] != "0.0.0.0" {
+		t.Errorf("MLFLOW_HOST=%q: a container must listen on all addresses", imageEnv["MLFLOW_HOST"])
+	}
+	srvEnv = append(srvEnv, "MLFLOW_HOST=127.0.0.1", "MLFLOW_PORT="+strconv.Itoa(port))
 	srv := exec.Command(bin, "server")
 	srv.Dir = data
-	srv.Env = append(os.Environ(), "MLFLOW_HOST=127.0.0.1", "MLFLOW_PORT="+strconv.Itoa(port),
-		"MLFLOW_BACKEND_STORE_URI=sqlite:///"+filepath.Join(data, "mlflow.db"), "MLFLOW_ARTIFACTS_DESTINATION="+filepath.Join(data, "mlartifacts"))
+	srv.Env = srvEnv
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -282,6 +455,24 @@ func TestDockerfileBuild(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(page)), "<html") {
 		t.Errorf("GET / (embedded UI): %d %.200s", resp.StatusCode, page)
+	}
+	// The UI's script is embedded too.
+	m := regexp.MustCompile(`<script[^>]* src="\.?/?([^"]+\.js)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("GET /: no script in %.300s", page)
+	}
+	resp, err = http.Get(base + "/" + string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(js) < 1000 {
+		t.Errorf("GET /%s: %d, %d bytes", m[1], resp.StatusCode, len(js))
+	}
+	// The database went where the image's ENV puts it.
+	if _, err := os.Stat(filepath.Join(data, "mlflow.db")); err != nil {
+		t.Errorf("the image's MLFLOW_BACKEND_STORE_URI: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,5 +102,14 @@ func TestPostgresRestart(t *testing.T) {
 	}
 	if st, _ := c.call("GET", "/ready", nil, nil); st != http.StatusOK {
 		t.Errorf("after restart: /ready = %d, want 200", st)
+	}
+	// It is the same process throughout: nothing restarted it.
+	select {
+	case <-srv.done:
+		t.Errorf("mltrack exited: %v", srv.cmd.ProcessState)
+	default:
+	}
+	if !strings.Contains(srv.output(), `"msg":"database unavailable"`) {
+		t.Error("the outage was not logged as the database's")
 	}
 }
