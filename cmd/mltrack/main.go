@@ -7,12 +7,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -98,10 +101,11 @@ func envFloat(key string, def float64) float64 {
 }
 
 // serverConfig fills the server configuration from flags, with MLflow's
-// flag names, environment variables and defaults.
-func serverConfig(args []string) (server.Config, error) {
+// flag names, environment variables and defaults. ignored names the
+// `mlflow server` options that were given and that mltrack has no use for,
+// for runServer to log.
+func serverConfig(args []string) (cfg server.Config, ignored []string, err error) {
 	fs := flag.NewFlagSet("mltrack server", flag.ContinueOnError)
-	var cfg server.Config
 	port, _ := strconv.Atoi(server.Getenv("MLFLOW_PORT", "5000"))
 	fs.StringVar(&cfg.Host, "host", server.Getenv("MLFLOW_HOST", "127.0.0.1"), "address to listen on")
 	fs.StringVar(&cfg.Host, "h", server.Getenv("MLFLOW_HOST", "127.0.0.1"), "shorthand for --host")
@@ -129,12 +133,54 @@ func serverConfig(args []string) (server.Config, error) {
 	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", server.Getenv("MLTRACK_TLS_CERT_FILE", ""), "PEM certificate (chain) to serve HTTPS with (needs --tls-key-file)")
 	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", server.Getenv("MLTRACK_TLS_KEY_FILE", ""), "PEM private key of --tls-cert-file")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", server.Getenv("MLTRACK_PPROF_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this address, a listener of its own, e.g. 127.0.0.1:6060 (default: off)")
-	// Accepted for command-line compatibility with `mlflow server`; mltrack
-	// needs no worker processes.
+	fs.StringVar(&cfg.XFrameOptions, "x-frame-options", server.Getenv("MLFLOW_SERVER_X_FRAME_OPTIONS", "SAMEORIGIN"), "X-Frame-Options header: SAMEORIGIN, DENY, or NONE (no header: the UI may be embedded anywhere)")
+	registryURI := fs.String("registry-store-uri", server.Getenv("MLFLOW_REGISTRY_STORE_URI", ""), "must be the backend store URI if given: mltrack keeps the model registry in the backend store")
+	staticPrefix := fs.String("static-prefix", server.Getenv("MLFLOW_STATIC_PREFIX", ""), "not supported: serve mltrack at the root of its host (a reverse proxy can map a path prefix)")
+	artifactsOnly := fs.Bool("artifacts-only", envBool("MLFLOW_ARTIFACTS_ONLY", false), "not supported: mltrack always serves tracking with the artifact proxy")
+	// Accepted for command-line compatibility with `mlflow server`, so that
+	// switching changes only the command name: mltrack runs no worker
+	// processes, has no Python web server to pass options to, always serves
+	// /metrics and has no development mode.
 	fs.Int("workers", 0, "ignored (MLflow compatibility)")
 	fs.Int("w", 0, "ignored (MLflow compatibility)")
+	noUse := map[string]string{
+		"gunicorn-opts":     server.Getenv("MLFLOW_GUNICORN_OPTS", ""),
+		"uvicorn-opts":      server.Getenv("MLFLOW_UVICORN_OPTS", ""),
+		"waitress-opts":     "",
+		"expose-prometheus": server.Getenv("MLFLOW_EXPOSE_PROMETHEUS", ""),
+	}
+	for name, def := range noUse {
+		fs.String(name, def, "ignored (MLflow compatibility)")
+	}
+	fs.Bool("dev", false, "ignored (MLflow compatibility)")
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
+		return cfg, nil, err
+	}
+	for name := range noUse {
+		if fs.Lookup(name).Value.String() != "" {
+			ignored = append(ignored, "--"+name)
+		}
+	}
+	if fs.Lookup("dev").Value.String() == "true" {
+		ignored = append(ignored, "--dev")
+	}
+	if fs.Lookup("workers").Value.String() != "0" || fs.Lookup("w").Value.String() != "0" {
+		ignored = append(ignored, "--workers")
+	}
+	slices.Sort(ignored)
+	switch strings.ToUpper(cfg.XFrameOptions) {
+	case "SAMEORIGIN", "DENY", "NONE":
+	default:
+		return cfg, nil, fmt.Errorf("--x-frame-options %q: want SAMEORIGIN, DENY or NONE", cfg.XFrameOptions)
+	}
+	if *registryURI != "" && *registryURI != cfg.BackendStoreURI {
+		return cfg, nil, fmt.Errorf("--registry-store-uri %q: mltrack keeps the model registry in the backend store; leave it out or give the backend store URI", server.MaskURI(*registryURI))
+	}
+	if *staticPrefix != "" {
+		return cfg, nil, fmt.Errorf("--static-prefix is not supported: serve mltrack at the root of its host, behind a reverse proxy that maps %s/ to /", *staticPrefix)
+	}
+	if *artifactsOnly {
+		return cfg, nil, errors.New("--artifacts-only is not supported: mltrack serves tracking and the artifact proxy together; point clients' artifacts at any replica")
 	}
 	cfg.ServeArtifacts = *serve && !*noServe
 	cfg.AllowedHosts = server.SplitList(*allowedHosts)
@@ -152,17 +198,17 @@ func serverConfig(args []string) (server.Config, error) {
 	case "basic-auth":
 		*authOn = true
 	default:
-		return cfg, fmt.Errorf("--app-name %q is not supported (only basic-auth)", *appName)
+		return cfg, nil, fmt.Errorf("--app-name %q is not supported (only basic-auth)", *appName)
 	}
 	if *authOn {
 		ac, err := authConfig(*authDB, *authDefault)
 		if err != nil {
-			return cfg, err
+			return cfg, nil, err
 		}
 		ac.SecureCookies = *authSecure
 		cfg.Auth = &ac
 	}
-	return cfg, nil
+	return cfg, ignored, nil
 }
 
 // authConfig is MLflow's basic_auth.ini defaults, overlaid by the ini file
@@ -190,7 +236,7 @@ func authConfig(dbURI, defaultPerm string) (auth.Config, error) {
 }
 
 func runServer(args []string) error {
-	cfg, err := serverConfig(args)
+	cfg, ignored, err := serverConfig(args)
 	if err == flag.ErrHelp {
 		return nil
 	}
@@ -204,6 +250,9 @@ func runServer(args []string) error {
 		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil,
 		"tls", cfg.TLSCertFile != "", "rate_limit", cfg.RateLimit, "max_request_body_bytes", cfg.MaxRequestBodyBytes,
 		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String(), "pprof_addr", cfg.PprofAddr)
+	if len(ignored) > 0 {
+		log.Warn("mlflow server options with no use in mltrack, ignored", "options", ignored)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)

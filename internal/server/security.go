@@ -101,13 +101,20 @@ func blockCORS(origin, method string, allowed []string) bool {
 	return origin != "" && !originAllowed(origin, allowed)
 }
 
-// security wraps h with MLflow's security middleware.
-func security(h http.Handler, allowedHosts, allowedOrigins []string) http.Handler {
+// security wraps h with MLflow's security middleware. frameOptions is the
+// X-Frame-Options value: "" is MLflow's SAMEORIGIN, "NONE" sends no header.
+func security(h http.Handler, allowedHosts, allowedOrigins []string, frameOptions string) http.Handler {
 	checkHosts := len(allowedHosts) > 0 && !slices.Contains(allowedHosts, "*")
+	frameOptions = strings.ToUpper(frameOptions)
+	if frameOptions == "" {
+		frameOptions = "SAMEORIGIN"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hdr := w.Header()
 		hdr.Set("X-Content-Type-Options", "nosniff")
-		hdr.Set("X-Frame-Options", "SAMEORIGIN")
+		if frameOptions != "NONE" {
+			hdr.Set("X-Frame-Options", frameOptions)
+		}
 		if checkHosts && r.URL.Path != "/health" && r.URL.Path != "/version" && !hostAllowed(allowedHosts, r.Host) {
 			plain(w, http.StatusForbidden, invalidHostMsg)
 			return

@@ -8,9 +8,32 @@ import (
 	"testing/fstest"
 )
 
+func TestXFrameOptions(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	for _, c := range []struct{ flag, want string }{
+		{"", "SAMEORIGIN"}, // MLflow's default
+		{"deny", "DENY"},
+		{"SAMEORIGIN", "SAMEORIGIN"},
+		{"none", ""}, // no header: the UI may be embedded anywhere
+		{"NONE", ""},
+	} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = "localhost:5000"
+		security(ok, DefaultAllowedHosts(), nil, c.flag).ServeHTTP(w, r)
+		got, set := w.Header()["X-Frame-Options"]
+		if c.want == "" && set || c.want != "" && (len(got) != 1 || got[0] != c.want) {
+			t.Errorf("--x-frame-options %q: header %q, want %q", c.flag, got, c.want)
+		}
+		if w.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("--x-frame-options %q: no nosniff", c.flag)
+		}
+	}
+}
+
 func TestSecurityMiddleware(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
-	h := security(ok, DefaultAllowedHosts(), []string{"https://ml.example.com", "https://*.corp.example"})
+	h := security(ok, DefaultAllowedHosts(), []string{"https://ml.example.com", "https://*.corp.example"}, "")
 	cases := []struct {
 		name, method, path, host, origin string
 		preflight                        bool

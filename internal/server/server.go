@@ -40,6 +40,9 @@ type Config struct {
 	// DisableSecurity turns off host and CORS checks
 	// (MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE=true).
 	DisableSecurity bool
+	// XFrameOptions is the X-Frame-Options header of every answer
+	// (--x-frame-options, MLflow's default SAMEORIGIN); "NONE" sends none.
+	XFrameOptions string
 	// MaxArtifactUploadBytes bounds one artifact upload through the proxy;
 	// 0 is no limit.
 	MaxArtifactUploadBytes int64
@@ -178,7 +181,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	h = s.harden(h)
 	if !s.cfg.DisableSecurity {
-		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins)
+		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins, s.cfg.XFrameOptions)
 	}
 	return logRequests(s.log, mux, s.metrics, h)
 }
