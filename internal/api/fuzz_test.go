@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mltrack/mltrack/internal/artifact"
 	"github.com/mltrack/mltrack/internal/mlflow"
@@ -217,11 +216,7 @@ func FuzzAPIHandlers(f *testing.F) {
 	f.Fuzz(func(t *testing.T, idx uint16, body string) {
 		rt := h.routes[int(idx)%len(h.routes)]
 		path := "/api/2.0/mlflow/" + strings.NewReplacer("{model_id}", "MODELID", "{tag_key...}", "k").Replace(rt.path)
-		start := time.Now()
 		code, b := h.do(rt.method, h.ids.Replace(path), h.ids.Replace(body))
-		if el := time.Since(start); el > 5*time.Second {
-			t.Fatalf("%s %s with %q took %v (%d)", rt.method, path, body, el, code)
-		}
 		if code >= 500 && code != http.StatusNotImplemented {
 			t.Fatalf("%s %s with %q: %d %s", rt.method, path, body, code, b)
 		}
