@@ -40,13 +40,20 @@ func authBackends(t *testing.T, fn func(t *testing.T, authURI string)) {
 
 func startServer(t *testing.T, authURI, defaultPerm string) *testServer {
 	t.Helper()
-	dir := t.TempDir()
 	// The tracking store is on the same kind of database as the auth
 	// store, so that the PostgreSQL run checks both on PostgreSQL.
-	backend := "sqlite:///" + filepath.Join(dir, "mlflow.db")
+	backend := "sqlite:///" + filepath.Join(t.TempDir(), "mlflow.db")
 	if strings.HasPrefix(authURI, "postgres") {
 		backend = testdb.PostgresURI(t)
 	}
+	return startServerOn(t, backend, authURI, defaultPerm)
+}
+
+// startServerOn starts a server on the given tracking and auth databases;
+// it stops when the test ends.
+func startServerOn(t *testing.T, backend, authURI, defaultPerm string) *testServer {
+	t.Helper()
+	dir := t.TempDir()
 	cfg := server.Config{
 		Host:            "127.0.0.1",
 		BackendStoreURI: backend,

@@ -410,3 +410,30 @@ func TestMLflowAuthDatabase(t *testing.T) {
 		t.Fatalf("scorer_permissions: %v", err)
 	}
 }
+
+// TestAuthInTheBackendDatabase keeps users and permissions in the tracking
+// database itself (--auth-database-uri the same as --backend-store-uri):
+// both schemas live side by side, and users, grants and the creator's
+// MANAGE survive a restart.
+func TestAuthInTheBackendDatabase(t *testing.T) {
+	authBackends(t, func(t *testing.T, uri string) {
+		var exp string
+		t.Run("first start", func(t *testing.T) {
+			s := startServerOn(t, uri, uri, "NO_PERMISSIONS")
+			a := s.createUser("alice", "alice-password-1")
+			s.createUser("bob", "bob-password-123")
+			exp = s.must(a, "POST", "experiments/create", map[string]any{"name": "shared-db"})["experiment_id"].(string)
+			s.must(a, "POST", "experiments/permissions/create", map[string]any{"experiment_id": exp, "username": "bob", "permission": "READ"})
+		})
+		s := startServerOn(t, uri, uri, "NO_PERMISSIONS")
+		a, b := basic("alice", "alice-password-1"), basic("bob", "bob-password-123")
+		s.must(b, "GET", "experiments/get?experiment_id="+exp, nil)
+		if r := s.do(b, "POST", "experiments/set-experiment-tag", map[string]any{"experiment_id": exp, "key": "k", "value": "v"}); r.status != http.StatusForbidden {
+			t.Fatalf("bob writes with READ after the restart: %d", r.status)
+		}
+		s.must(a, "POST", "experiments/set-experiment-tag", map[string]any{"experiment_id": exp, "key": "k", "value": "v"})
+		if r := s.do(basic("bob", "wrong-password!!"), "GET", "experiments/get?experiment_id="+exp, nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", r.status)
+		}
+	})
+}
