@@ -128,6 +128,8 @@ func serverConfig(args []string) (cfg server.Config, ignored []string, err error
 	fs.Int64Var(&cfg.MaxRequestBodyBytes, "max-request-body-bytes", envInt64("MLTRACK_MAX_REQUEST_BODY_BYTES", server.DefaultMaxRequestBodyBytes), "largest body of an API request other than an artifact transfer, in bytes (at most 32 MiB)")
 	fs.DurationVar(&cfg.RequestReadTimeout, "request-read-timeout", envDuration("MLTRACK_REQUEST_READ_TIMEOUT", server.DefaultRequestReadTimeout), "time a client has to send the body of an API request (artifact transfers excepted; negative: no limit)")
 	fs.DurationVar(&cfg.RequestWriteTimeout, "request-write-timeout", envDuration("MLTRACK_REQUEST_WRITE_TIMEOUT", server.DefaultRequestWriteTimeout), "time to answer an API request, from its headers to the last byte of the answer (artifact transfers excepted; negative: no limit)")
+	fs.DurationVar(&cfg.HeaderReadTimeout, "header-read-timeout", envDuration("MLTRACK_HEADER_READ_TIMEOUT", server.DefaultHeaderReadTimeout), "time a client has to send a request's headers, on every route")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("MLTRACK_IDLE_TIMEOUT", server.DefaultIdleTimeout), "time a kept-alive connection may wait for its next request")
 	rate := fs.Float64("rate-limit", envFloat("MLTRACK_RATE_LIMIT", 0), "requests per second allowed to each client address and, with auth, each user (token bucket, per replica; 0: no limit)")
 	burst := fs.Int("rate-limit-burst", int(envInt64("MLTRACK_RATE_LIMIT_BURST", 0)), "requests a client may send at once above --rate-limit (default: the rate, at least 1)")
 	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", server.Getenv("MLTRACK_TLS_CERT_FILE", ""), "PEM certificate (chain) to serve HTTPS with (needs --tls-key-file)")
@@ -143,21 +145,18 @@ func serverConfig(args []string) (cfg server.Config, ignored []string, err error
 	// /metrics and has no development mode.
 	fs.Int("workers", 0, "ignored (MLflow compatibility)")
 	fs.Int("w", 0, "ignored (MLflow compatibility)")
-	noUse := map[string]string{
-		"gunicorn-opts":     server.Getenv("MLFLOW_GUNICORN_OPTS", ""),
-		"uvicorn-opts":      server.Getenv("MLFLOW_UVICORN_OPTS", ""),
-		"waitress-opts":     "",
-		"expose-prometheus": server.Getenv("MLFLOW_EXPOSE_PROMETHEUS", ""),
-	}
-	for name, def := range noUse {
-		fs.String(name, def, "ignored (MLflow compatibility)")
+	noUse := map[string]*string{
+		"gunicorn-opts":     fs.String("gunicorn-opts", server.Getenv("MLFLOW_GUNICORN_OPTS", ""), "ignored (MLflow compatibility)"),
+		"uvicorn-opts":      fs.String("uvicorn-opts", server.Getenv("MLFLOW_UVICORN_OPTS", ""), "ignored (MLflow compatibility)"),
+		"waitress-opts":     fs.String("waitress-opts", "", "ignored (MLflow compatibility)"),
+		"expose-prometheus": fs.String("expose-prometheus", server.Getenv("MLFLOW_EXPOSE_PROMETHEUS", ""), "ignored (MLflow compatibility): /metrics is always served"),
 	}
 	fs.Bool("dev", false, "ignored (MLflow compatibility)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
-	for name := range noUse {
-		if fs.Lookup(name).Value.String() != "" {
+	for name, v := range noUse {
+		if *v != "" {
 			ignored = append(ignored, "--"+name)
 		}
 	}
@@ -249,7 +248,7 @@ func runServer(args []string) error {
 		"default_artifact_root", cfg.DefaultArtifactRoot, "artifacts_destination", server.MaskURI(cfg.ArtifactsDest),
 		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil,
 		"tls", cfg.TLSCertFile != "", "rate_limit", cfg.RateLimit, "max_request_body_bytes", cfg.MaxRequestBodyBytes,
-		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String(), "pprof_addr", cfg.PprofAddr)
+		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String(), "header_read_timeout", cfg.HeaderReadTimeout.String(), "idle_timeout", cfg.IdleTimeout.String(), "pprof_addr", cfg.PprofAddr)
 	if len(ignored) > 0 {
 		log.Warn("mlflow server options with no use in mltrack, ignored", "options", ignored)
 	}

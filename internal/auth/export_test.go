@@ -21,3 +21,21 @@ func RulePatterns(s *Service) []string {
 	}
 	return out
 }
+
+// RuleAccess names who may call a pattern before any resource check:
+// "public", "ui", "signed-in", "admin", "self" or "resource"; "" without a
+// rule.
+func RuleAccess(s *Service, pattern string) string {
+	r, ok := s.rules[pattern]
+	if !ok {
+		return ""
+	}
+	return map[access]string{accPublic: "public", accUI: "ui", accAuthenticated: "signed-in", accAdmin: "admin", accSelf: "self", accResource: "resource"}[r.access]
+}
+
+// SameRule reports whether two patterns have the same rule.
+func SameRule(s *Service, a, b string) bool {
+	ra, okA := s.rules[a]
+	rb, okB := s.rules[b]
+	return okA && okB && ra == rb
+}

@@ -43,17 +43,24 @@ func TestTwoUsersScenario(t *testing.T) {
 		}
 		a := cred{token: secret}
 		exp := s.must(a, "POST", "experiments/create", map[string]any{"name": "alice-exp"})["experiment_id"].(string)
-		withRuns := s.hasRoute("POST", "/api/2.0/mlflow/runs/create")
-		var runID string
-		if withRuns {
-			run := s.must(a, "POST", "runs/create", map[string]any{"experiment_id": exp})
-			runID = run["run"].(map[string]any)["info"].(map[string]any)["run_id"].(string)
-			s.must(a, "POST", "runs/log-batch", map[string]any{"run_id": runID, "metrics": []map[string]any{{"key": "loss", "value": 0.5, "timestamp": 1, "step": 0}}})
+		// A logs two runs and registers a model from the first, with the
+		// calls (and the Bearer token) the mlflow client sends.
+		var runIDs []string
+		for i := 0; i < 2; i++ {
+			run := s.must(a, "POST", "runs/create", map[string]any{"experiment_id": exp, "run_name": fmt.Sprintf("alice-run-%d", i)})
+			runID := run["run"].(map[string]any)["info"].(map[string]any)["run_id"].(string)
+			runIDs = append(runIDs, runID)
+			s.must(a, "POST", "runs/log-batch", map[string]any{"run_id": runID,
+				"metrics": []map[string]any{{"key": "loss", "value": 0.5, "timestamp": 1, "step": 0}, {"key": "loss", "value": 0.25, "timestamp": 2, "step": 1}},
+				"params":  []map[string]any{{"key": "lr", "value": "0.1"}}})
+			s.must(a, "PUT", "/api/2.0/mlflow-artifacts/artifacts/"+exp+"/"+runID+"/artifacts/model/MLmodel", []byte("flavors: {}\n"))
+			s.must(a, "POST", "runs/update", map[string]any{"run_id": runID, "status": "FINISHED", "end_time": 3})
 		}
-		lm := s.must(a, "POST", "logged-models", map[string]any{"experiment_id": exp, "name": "m"})
+		runID := runIDs[0]
+		lm := s.must(a, "POST", "logged-models", map[string]any{"experiment_id": exp, "name": "m", "source_run_id": runID})
 		lmID := lm["model"].(map[string]any)["info"].(map[string]any)["model_id"].(string)
 		s.must(a, "POST", "registered-models/create", map[string]any{"name": "alice-model"})
-		s.must(a, "POST", "model-versions/create", map[string]any{"name": "alice-model", "source": "models:/" + lmID})
+		s.must(a, "POST", "model-versions/create", map[string]any{"name": "alice-model", "source": "models:/" + lmID, "run_id": runID})
 
 		// The tokens page lists the token without its secret.
 		list := s.must(aliceBasic, "GET", "/api/2.0/mltrack/tokens/list", nil)
@@ -65,10 +72,8 @@ func TestTwoUsersScenario(t *testing.T) {
 			t.Helper()
 			experiments = ids(s.must(b, "GET", "experiments/search?max_results=100", nil)["experiments"], "experiment_id")
 			models = ids(s.must(b, "GET", "registered-models/search", nil)["registered_models"], "name")
-			if withRuns {
-				r := s.must(b, "POST", "runs/search", map[string]any{"experiment_ids": []string{exp}})
-				runs = len(ids(r["runs"], "info"))
-			}
+			r := s.must(b, "POST", "runs/search", map[string]any{"experiment_ids": []string{exp}})
+			runs = len(ids(r["runs"], "info"))
 			return
 		}
 		// Before any grant: B sees nothing and is refused.
@@ -78,8 +83,11 @@ func TestTwoUsersScenario(t *testing.T) {
 		if r := s.do(b, "GET", "experiments/get?experiment_id="+exp, nil); r.status != http.StatusForbidden {
 			t.Fatalf("bob get experiment: %d %s", r.status, r.body)
 		}
-		if r := s.do(b, "GET", "logged-models/"+lmID, nil); r.status != http.StatusForbidden {
-			t.Fatalf("bob get logged model: %d", r.status)
+		for _, path := range []string{"logged-models/" + lmID, "runs/get?run_id=" + runID, "metrics/get-history?metric_key=loss&run_id=" + runID,
+			"/api/2.0/mlflow-artifacts/artifacts/" + exp + "/" + runID + "/artifacts/model/MLmodel", "registered-models/get?name=alice-model"} {
+			if r := s.do(b, "GET", path, nil); r.status != http.StatusForbidden {
+				t.Fatalf("bob GET %s before any grant: %d %s", path, r.status, r.body)
+			}
 		}
 		// B cannot grant himself anything.
 		if r := s.do(b, "POST", "experiments/permissions/create", map[string]any{"experiment_id": exp, "username": "bob", "permission": "MANAGE"}); r.status != http.StatusForbidden {
@@ -89,21 +97,31 @@ func TestTwoUsersScenario(t *testing.T) {
 		// A (the creator, so MANAGE) grants READ.
 		s.must(a, "POST", "experiments/permissions/create", map[string]any{"experiment_id": exp, "username": "bob", "permission": "READ"})
 		s.must(a, "POST", "registered-models/permissions/create", map[string]any{"name": "alice-model", "username": "bob", "permission": "READ"})
-		if e, m, r := bobSees(); !slices.Contains(e, exp) || !slices.Contains(m, "alice-model") || withRuns && r != 1 {
+		if e, m, r := bobSees(); !slices.Contains(e, exp) || !slices.Contains(m, "alice-model") || r != 2 {
 			t.Fatalf("bob sees %v %v %d runs after READ", e, m, r)
 		}
 		s.must(b, "GET", "experiments/get?experiment_id="+exp, nil)
 		s.must(b, "GET", "model-versions/get?name=alice-model&version=1", nil)
+		if h := s.must(b, "GET", "metrics/get-history?metric_key=loss&run_id="+runID, nil); len(h["metrics"].([]any)) != 2 {
+			t.Fatalf("bob reads the history with READ: %v", h)
+		}
+		if r := s.do(b, "GET", "/api/2.0/mlflow-artifacts/artifacts/"+exp+"/"+runID+"/artifacts/model/MLmodel", nil); r.status != http.StatusOK || string(r.body) != "flavors: {}\n" {
+			t.Fatalf("bob downloads an artifact with READ: %d %q", r.status, r.body)
+		}
 		write := func() int {
 			return s.do(b, "POST", "experiments/set-experiment-tag", map[string]any{"experiment_id": exp, "key": "by", "value": "bob"}).status
 		}
 		if st := write(); st != http.StatusForbidden {
 			t.Fatalf("bob writes with READ: %d", st)
 		}
-		if withRuns {
-			if r := s.do(b, "POST", "runs/log-metric", map[string]any{"run_id": runID, "key": "x", "value": 1, "timestamp": 1}); r.status != http.StatusForbidden {
-				t.Fatalf("bob logs to alice's run with READ: %d", r.status)
-			}
+		if r := s.do(b, "POST", "runs/log-metric", map[string]any{"run_id": runID, "key": "x", "value": 1, "timestamp": 1}); r.status != http.StatusForbidden {
+			t.Fatalf("bob logs to alice's run with READ: %d", r.status)
+		}
+		if r := s.do(b, "POST", "runs/create", map[string]any{"experiment_id": exp}); r.status != http.StatusForbidden {
+			t.Fatalf("bob creates a run in alice's experiment with READ: %d", r.status)
+		}
+		if r := s.do(b, "PUT", "/api/2.0/mlflow-artifacts/artifacts/"+exp+"/"+runID+"/artifacts/bob.txt", []byte("x")); r.status != http.StatusForbidden {
+			t.Fatalf("bob uploads an artifact with READ: %d", r.status)
 		}
 		if r := s.do(b, "PATCH", "registered-models/update", map[string]any{"name": "alice-model", "description": "x"}); r.status != http.StatusForbidden {
 			t.Fatalf("bob updates the model with READ: %d", r.status)
@@ -113,6 +131,12 @@ func TestTwoUsersScenario(t *testing.T) {
 		s.must(a, "PATCH", "experiments/permissions/update", map[string]any{"experiment_id": exp, "username": "bob", "permission": "EDIT"})
 		if st := write(); st != http.StatusOK {
 			t.Fatalf("bob writes with EDIT: %d", st)
+		}
+		s.must(b, "POST", "runs/log-metric", map[string]any{"run_id": runID, "key": "bob", "value": 7, "timestamp": 4, "step": 0})
+		bobRun := s.must(b, "POST", "runs/create", map[string]any{"experiment_id": exp, "run_name": "bob-run"})["run"].(map[string]any)["info"].(map[string]any)["run_id"].(string)
+		s.must(b, "PUT", "/api/2.0/mlflow-artifacts/artifacts/"+exp+"/"+bobRun+"/artifacts/bob.txt", []byte("x"))
+		if got := s.must(a, "GET", "metrics/get-history?metric_key=bob&run_id="+runID, nil)["metrics"].([]any); len(got) != 1 {
+			t.Fatalf("alice sees bob's metric: %v", got)
 		}
 		if r := s.do(b, "POST", "experiments/delete", map[string]any{"experiment_id": exp}); r.status != http.StatusForbidden {
 			t.Fatalf("bob deletes with EDIT: %d", r.status)
@@ -152,73 +176,110 @@ func TestTwoUsersScenario(t *testing.T) {
 	})
 }
 
-// TestSearchPagingFiltered pages through experiments/search and
-// registered-models/search as a user who may read every third item: every
-// readable item comes exactly once, in order, and no unreadable one.
+// infoIDs is the info.<key> of each item of a list (runs, logged models).
+func infoIDs(list any, key string) []string {
+	var out []string
+	items, _ := list.([]any)
+	for _, it := range items {
+		out = append(out, fmt.Sprint(it.(map[string]any)["info"].(map[string]any)[key]))
+	}
+	return out
+}
+
+// TestSearchPagingFiltered pages through every search as a user who may
+// read every third experiment and registered model: experiments/search,
+// registered-models/search, model-versions/search (filtered after the
+// query), and runs/search and logged-models/search across all the
+// experiments (filtered in the request). Every readable item comes exactly
+// once, in the store's order, and no unreadable one, at every page size.
 func TestSearchPagingFiltered(t *testing.T) {
-	s := startServer(t, "sqlite:///"+filepath.Join(t.TempDir(), "auth.db"), "NO_PERMISSIONS")
-	owner := s.createUser("owner", passwordOf("owner"))
-	reader := s.createUser("reader", passwordOf("reader"))
-	var wantExps, wantModels []string
-	for i := 0; i < 23; i++ {
-		id := s.must(owner, "POST", "experiments/create", map[string]any{"name": fmt.Sprintf("e%02d", i)})["experiment_id"].(string)
-		name := fmt.Sprintf("m%02d", i)
-		s.must(owner, "POST", "registered-models/create", map[string]any{"name": name})
-		if i%3 == 1 {
-			s.grantExperiment(id, "reader", "READ")
-			s.grantModel(name, "reader", "READ")
-			wantExps = append(wantExps, id)
-			wantModels = append(wantModels, name)
-		}
-	}
-	// The store's order, as the admin (unfiltered) sees it, kept to what
-	// the reader may read.
-	admin := basic("admin", adminPW)
-	inOrder := func(all, readable []string) []string {
-		var out []string
-		for _, x := range all {
-			if slices.Contains(readable, x) {
-				out = append(out, x)
+	authBackends(t, func(t *testing.T, authURI string) {
+		s := startServer(t, authURI, "NO_PERMISSIONS")
+		owner := s.createUser("owner", passwordOf("owner"))
+		reader := s.createUser("reader", passwordOf("reader"))
+		var allExps []string
+		readable := map[string]bool{} // experiment IDs, model names, run IDs, logged model IDs
+		for i := 0; i < 23; i++ {
+			id := s.must(owner, "POST", "experiments/create", map[string]any{"name": fmt.Sprintf("e%02d", i)})["experiment_id"].(string)
+			allExps = append(allExps, id)
+			run := s.must(owner, "POST", "runs/create", map[string]any{"experiment_id": id, "start_time": i})["run"].(map[string]any)["info"].(map[string]any)["run_id"].(string)
+			lm := s.must(owner, "POST", "logged-models", map[string]any{"experiment_id": id, "name": fmt.Sprintf("lm%02d", i)})["model"].(map[string]any)["info"].(map[string]any)["model_id"].(string)
+			name := fmt.Sprintf("m%02d", i)
+			s.must(owner, "POST", "registered-models/create", map[string]any{"name": name})
+			s.must(owner, "POST", "model-versions/create", map[string]any{"name": name, "source": "mlflow-artifacts:/" + id + "/x"})
+			if i%3 == 1 {
+				s.grantExperiment(id, "reader", "READ")
+				s.grantModel(name, "reader", "READ")
+				for _, k := range []string{id, name, run, lm} {
+					readable[k] = true
+				}
 			}
 		}
-		return out
-	}
-	wantExps = inOrder(ids(s.must(admin, "POST", "experiments/search", map[string]any{"max_results": 1000})["experiments"], "experiment_id"), wantExps)
-	wantModels = inOrder(ids(s.must(admin, "GET", "registered-models/search?max_results=1000", nil)["registered_models"], "name"), wantModels)
-	if len(wantExps) != 8 || len(wantModels) != 8 {
-		t.Fatalf("fixture: %v %v", wantExps, wantModels)
-	}
-	for _, pageSize := range []int{1, 2, 4, 100} {
-		var gotExps, gotModels []string
-		token := ""
-		for pages := 0; ; pages++ {
-			r := s.must(reader, "POST", "experiments/search", map[string]any{"max_results": pageSize, "page_token": token})
-			page := ids(r["experiments"], "experiment_id")
-			if len(page) > pageSize {
-				t.Fatalf("page of %d > max_results %d", len(page), pageSize)
-			}
-			gotExps = append(gotExps, page...)
-			token, _ = r["next_page_token"].(string)
-			if token == "" || pages > 50 {
-				break
+		// Each search as the admin (unfiltered) in one page, kept to what
+		// the reader may read, is what the reader must get page by page.
+		admin := basic("admin", adminPW)
+		type search struct {
+			name  string
+			fetch func(c cred, max int, token string) (page []string, next string)
+		}
+		post := func(path, list string, idOf func(any, string) []string, key string, body map[string]any) func(cred, int, string) ([]string, string) {
+			return func(c cred, max int, token string) ([]string, string) {
+				b := map[string]any{"max_results": max, "page_token": token}
+				for k, v := range body {
+					b[k] = v
+				}
+				r := s.must(c, "POST", path, b)
+				next, _ := r["next_page_token"].(string)
+				return idOf(r[list], key), next
 			}
 		}
-		token = ""
-		for pages := 0; ; pages++ {
-			r := s.must(reader, "GET", "registered-models/search?"+url.Values{"max_results": {fmt.Sprint(pageSize)}, "page_token": {token}}.Encode(), nil)
-			gotModels = append(gotModels, ids(r["registered_models"], "name")...)
-			token, _ = r["next_page_token"].(string)
-			if token == "" || pages > 50 {
-				break
+		get := func(path, list, key string) func(cred, int, string) ([]string, string) {
+			return func(c cred, max int, token string) ([]string, string) {
+				r := s.must(c, "GET", path+"?"+url.Values{"max_results": {fmt.Sprint(max)}, "page_token": {token}}.Encode(), nil)
+				next, _ := r["next_page_token"].(string)
+				return ids(r[list], key), next
 			}
 		}
-		if !slices.Equal(gotExps, wantExps) {
-			t.Errorf("page size %d: experiments %v, want %v", pageSize, gotExps, wantExps)
+		searches := []search{
+			{"experiments/search", post("experiments/search", "experiments", ids, "experiment_id", nil)},
+			{"registered-models/search", get("registered-models/search", "registered_models", "name")},
+			{"model-versions/search", get("model-versions/search", "model_versions", "name")},
+			{"runs/search", post("runs/search", "runs", infoIDs, "run_id", map[string]any{"experiment_ids": allExps})},
+			{"logged-models/search", post("logged-models/search", "models", infoIDs, "model_id", map[string]any{"experiment_ids": allExps})},
 		}
-		if !slices.Equal(gotModels, wantModels) {
-			t.Errorf("page size %d: models %v, want %v", pageSize, gotModels, wantModels)
+		for _, sr := range searches {
+			all, next := sr.fetch(admin, 1000, "")
+			if next != "" || len(all) < 23 {
+				t.Fatalf("%s as admin: %d items, next %q", sr.name, len(all), next)
+			}
+			var want []string
+			for _, x := range all {
+				if readable[x] {
+					want = append(want, x)
+				}
+			}
+			if len(want) != 8 {
+				t.Fatalf("%s: fixture has %d readable items, want 8: %v", sr.name, len(want), want)
+			}
+			for _, pageSize := range []int{1, 2, 3, 7, 100} {
+				var got []string
+				token := ""
+				for pages := 0; pages <= 50; pages++ {
+					page, next := sr.fetch(reader, pageSize, token)
+					if len(page) > pageSize {
+						t.Fatalf("%s: page of %d > max_results %d", sr.name, len(page), pageSize)
+					}
+					got = append(got, page...)
+					if token = next; token == "" {
+						break
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s, page size %d: %v, want %v", sr.name, pageSize, got, want)
+				}
+			}
 		}
-	}
+	})
 }
 
 // TestCookieSignInAndCSRF covers the browser path: sign-in, the cookie's
@@ -348,4 +409,31 @@ func TestMLflowAuthDatabase(t *testing.T) {
 	if _, err := db.Exec("SELECT id, experiment_id, scorer_name, user_id, permission FROM scorer_permissions"); err != nil {
 		t.Fatalf("scorer_permissions: %v", err)
 	}
+}
+
+// TestAuthInTheBackendDatabase keeps users and permissions in the tracking
+// database itself (--auth-database-uri the same as --backend-store-uri):
+// both schemas live side by side, and users, grants and the creator's
+// MANAGE survive a restart.
+func TestAuthInTheBackendDatabase(t *testing.T) {
+	authBackends(t, func(t *testing.T, uri string) {
+		var exp string
+		t.Run("first start", func(t *testing.T) {
+			s := startServerOn(t, uri, uri, "NO_PERMISSIONS")
+			a := s.createUser("alice", "alice-password-1")
+			s.createUser("bob", "bob-password-123")
+			exp = s.must(a, "POST", "experiments/create", map[string]any{"name": "shared-db"})["experiment_id"].(string)
+			s.must(a, "POST", "experiments/permissions/create", map[string]any{"experiment_id": exp, "username": "bob", "permission": "READ"})
+		})
+		s := startServerOn(t, uri, uri, "NO_PERMISSIONS")
+		a, b := basic("alice", "alice-password-1"), basic("bob", "bob-password-123")
+		s.must(b, "GET", "experiments/get?experiment_id="+exp, nil)
+		if r := s.do(b, "POST", "experiments/set-experiment-tag", map[string]any{"experiment_id": exp, "key": "k", "value": "v"}); r.status != http.StatusForbidden {
+			t.Fatalf("bob writes with READ after the restart: %d", r.status)
+		}
+		s.must(a, "POST", "experiments/set-experiment-tag", map[string]any{"experiment_id": exp, "key": "k", "value": "v"})
+		if r := s.do(basic("bob", "wrong-password!!"), "GET", "experiments/get?experiment_id="+exp, nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", r.status)
+		}
+	})
 }

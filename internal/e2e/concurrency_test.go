@@ -49,16 +49,11 @@ func concCall(runID string, c, i int) (path string, body map[string]any) {
 // its value, the latest values are right, and every param and tag is
 // there with its value.
 //
-// SQLite, where concurrent writers are the hard case, takes the full 16 ×
-// 2,000 calls; PostgreSQL 16 × 500 by default to keep CI short (2,000 pass
-// too, in ~45 s on 2 cores: MLTRACK_PROOF_PG_CALLS=2000).
-// MLTRACK_PROOF_CALLS lowers SQLite's count for local runs (never under CI).
+// Both backends take the full 16 × 2,000 calls. MLTRACK_PROOF_CALLS
+// lowers the count for local runs (never under CI).
 func TestConcurrentLogging(t *testing.T) {
 	testdb.Backends(t, func(t *testing.T, uri string) {
 		calls := proofScale(t, "MLTRACK_PROOF_CALLS", 2000)
-		if strings.HasPrefix(uri, "postgres") {
-			calls = proofScale(t, "MLTRACK_PROOF_PG_CALLS", 500)
-		}
 		srv := startServer(t, nil, "--backend-store-uri", uri, "--artifacts-destination", t.TempDir())
 		srv.waitReady(t, 30*time.Second)
 		hc := newHTTPClient(concClients)

@@ -31,7 +31,9 @@ type crashAck struct {
 }
 
 // TestCrashRecovery is the crash proof: the server is killed with SIGKILL
-// in the middle of a logging load from 8 concurrent writers, restarted on
+// in the middle of a logging load from 8 concurrent writers (after 200 to
+// 1,000 writes of the round were acknowledged, with the writers still
+// sending), restarted on
 // the same database, and everything it answered 200 for must be there,
 // exactly once; this is repeated 5 times on the same database. The
 // database must open cleanly after each kill (SQLite: WAL recovery, then
@@ -50,9 +52,12 @@ func TestCrashRecovery(t *testing.T) {
 			acks[g] = crashAck{metrics: map[int64]bool{}, batches: map[int64]bool{}}
 		}
 		totalAcked, inFlightAtKill := 0, 0
+		var mu sync.Mutex // guards acks, totalAcked and inFlightAtKill
 		for round := 0; round < crashRounds; round++ {
 			var wg sync.WaitGroup
-			var mu sync.Mutex
+			mu.Lock()
+			roundStart := totalAcked
+			mu.Unlock()
 			stop := make(chan struct{})
 			for g := 0; g < crashWriters; g++ {
 				wg.Add(1)
@@ -102,8 +107,19 @@ func TestCrashRecovery(t *testing.T) {
 					}
 				}(g)
 			}
-			// Kill at a random moment of a busy second.
-			time.Sleep(time.Duration(400+rand.IntN(800)) * time.Millisecond)
+			// Kill in the middle of the load: once this round has had a
+			// random number (200 to 1,000) of writes acknowledged, while
+			// the writers keep sending.
+			killAt := roundStart + 200 + rand.IntN(800)
+			for {
+				mu.Lock()
+				n, failed := totalAcked, t.Failed()
+				mu.Unlock()
+				if n >= killAt || failed {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
 			if err := srv.cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
@@ -112,6 +128,9 @@ func TestCrashRecovery(t *testing.T) {
 			wg.Wait()
 			if t.Failed() {
 				t.FailNow()
+			}
+			if totalAcked < killAt {
+				t.Fatalf("round %d: killed after %d acknowledged writes, want %d", round+1, totalAcked-roundStart, killAt-roundStart)
 			}
 
 			srv = startServer(t, nil, args...)

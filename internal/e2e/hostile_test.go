@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -93,10 +94,25 @@ func hostileCases(expID, runID string) []hostileCase {
 		post("transition stage version "+bad, "model-versions/transition-stage", `{"name": "model", "version": `+bad+`, "stage": "Archived", "archive_existing_versions": false}`)
 		post("set alias version "+bad, "registered-models/alias", `{"name": "model", "alias": "champion", "version": `+bad+`}`)
 		post("get-history-bulk-interval max_results "+bad, "/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids="+runID+"&metric_key=m&max_results="+strings.Trim(bad, `"`), nil)
+		post("get-history-bulk-interval start_step "+bad, "/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids="+runID+"&metric_key=m&max_results=10&start_step="+strings.Trim(bad, `"`)+"&end_step=5", nil)
+		post("get-history-bulk-interval end_step "+bad, "/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids="+runID+"&metric_key=m&max_results=10&start_step=0&end_step="+strings.Trim(bad, `"`), nil)
+		add(hostileCase{name: "get-history-downsampled max_points " + bad, method: "GET", path: "/api/2.0/mltrack/metrics/get-history-downsampled", body: "run_ids=" + runID + "&metric_key=m&max_points=" + urlQuery(strings.Trim(bad, `"`))})
+		post("runs/outputs step "+bad, "runs/outputs", `{"run_id": "`+runID+`", "models": [{"model_id": "m-none", "step": `+bad+`}]}`)
+		post("model-versions/update version "+bad, "/api/2.0/mlflow/model-versions/update", `{"name": "model", "version": `+bad+`, "description": "d"}`)
+		post("model-versions/set-tag version "+bad, "model-versions/set-tag", `{"name": "model", "version": `+bad+`, "key": "k", "value": "v"}`)
+		add(hostileCase{name: "model-versions/get-download-uri version " + bad, method: "GET", path: "model-versions/get-download-uri", body: "name=model&version=" + urlQuery(strings.Trim(bad, `"`))})
+		post("logged-models/search page_token offset "+bad, "logged-models/search", `{"experiment_ids": ["`+expID+`"], "page_token": "`+base64.StdEncoding.EncodeToString([]byte(`{"offset": `+bad+`}`))+`"}`)
+		post("experiments/search page_token offset "+bad, "experiments/search", `{"page_token": "`+base64.StdEncoding.EncodeToString([]byte(`{"offset": `+bad+`}`))+`"}`)
+		add(hostileCase{name: "registered-models/search page_token offset " + bad, method: "GET", path: "registered-models/search",
+			body: "page_token=" + urlQuery(base64.StdEncoding.EncodeToString([]byte(`{"offset": `+bad+`}`)))})
+		post("runs/search page_token offset "+bad, "runs/search", `{"experiment_ids": ["`+expID+`"], "page_token": "`+base64.StdEncoding.EncodeToString([]byte(`{"offset": `+bad+`}`))+`"}`)
 	}
 	for i := range cs {
 		if strings.HasPrefix(cs[i].path, "/api/2.0/mlflow/metrics/get-history-bulk-interval") {
 			cs[i].method, cs[i].body = "GET", nil
+		}
+		if cs[i].path == "/api/2.0/mlflow/model-versions/update" {
+			cs[i].method = "PATCH"
 		}
 	}
 	for _, bad := range []string{"NaN", "Infinity", "1e309"} {
@@ -245,7 +261,9 @@ func TestHostileInput(t *testing.T) {
 		// A header over MaxHeaderBytes (1 MiB).
 		req, _ := http.NewRequest("GET", srv.base+"/health", nil)
 		req.Header.Set("X-Big", strings.Repeat("h", 2<<20))
-		if resp, err := hc.Do(req); err == nil {
+		if resp, err := hc.Do(req); err != nil {
+			t.Errorf("2 MiB header: %v, want a 431 answer", err)
+		} else {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 				t.Errorf("2 MiB header: %d, want 431", resp.StatusCode)

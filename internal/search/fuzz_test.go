@@ -1,6 +1,9 @@
 package search
 
 import (
+	"bytes"
+	"encoding/json"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,10 +123,30 @@ func FuzzDecodeOffsetToken(f *testing.F) {
 	seedLines(f, "page_token")
 	f.Add(EncodeOffsetToken(12345))
 	f.Fuzz(func(t *testing.T, s string) {
-		_, err := DecodeOffsetToken(s)
+		n, err := DecodeOffsetToken(s)
 		if err != nil {
 			if e, ok := mlflow.AsError(err); !ok || e.Code != mlflow.InvalidParameterValue {
 				t.Fatalf("bad error %#v", err)
+			}
+			return
+		}
+		// An accepted numeric offset is its value, truncated: never
+		// wrapped around.
+		raw, _ := pyB64Decode(s)
+		var v map[string]any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if dec.Decode(&v) != nil {
+			return
+		}
+		if num, ok := v["offset"].(json.Number); ok {
+			f, _, err := big.ParseFloat(string(num), 10, 200, big.ToZero)
+			if err != nil {
+				return
+			}
+			want, _ := f.Int(nil)
+			if want.Cmp(big.NewInt(int64(n))) != 0 {
+				t.Fatalf("offset %s decoded as %d", num, n)
 			}
 		}
 	})

@@ -47,9 +47,13 @@ func DecodeOffsetToken(token string) (int, error) {
 		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
 			return int(n), nil
 		}
-		if f, err := v.Float64(); err == nil && !math.IsInf(f, 0) {
+		// A number beyond int64 (Python's int takes it) would wrap around
+		// in the conversion, a huge offset becoming a negative one that
+		// answers the first page again: refused instead.
+		if f, err := v.Float64(); err == nil && f > math.MinInt64 && f < math.MaxInt64 {
 			return int(math.Trunc(f)), nil
 		}
+		return 0, invalid("Invalid page token, offset %s is out of range", string(v))
 	case string:
 		if n, err := strconv.ParseInt(strings.ReplaceAll(pyStrip(v), "_", ""), 10, 64); err == nil {
 			return int(n), nil

@@ -35,6 +35,13 @@ const (
 	DefaultRequestWriteTimeout = 10 * time.Minute
 )
 
+// Default connection deadlines of every request: the headers, and the
+// wait for the next request on a kept-alive connection.
+const (
+	DefaultHeaderReadTimeout = 30 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+)
+
 // streamingPath reports the routes that move artifact bytes and so get no
 // body limit and no deadlines: the artifact proxy and the two download
 // endpoints.
@@ -257,6 +264,17 @@ func checkHardening(cfg *Config) error {
 	}
 	if cfg.RequestWriteTimeout == 0 {
 		cfg.RequestWriteTimeout = DefaultRequestWriteTimeout
+	}
+	// A connection without these deadlines is the slow-client exhaustion
+	// they exist to prevent, so there is no "none" for them.
+	if cfg.HeaderReadTimeout < 0 || cfg.IdleTimeout < 0 {
+		return fmt.Errorf("header read timeout %v and idle timeout %v must not be negative", cfg.HeaderReadTimeout, cfg.IdleTimeout)
+	}
+	if cfg.HeaderReadTimeout == 0 {
+		cfg.HeaderReadTimeout = DefaultHeaderReadTimeout
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
 	}
 	if rl := cfg.RateLimit; rl != nil && (rl.Rate <= 0 || math.IsInf(rl.Rate, 0) || math.IsNaN(rl.Rate) || rl.Burst < 0) {
 		return fmt.Errorf("rate limit: %v requests/s with a burst of %d is not a limit", rl.Rate, rl.Burst)

@@ -127,7 +127,6 @@ func TestSlowBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	start := time.Now()
 	_, _ = conn.Write([]byte("POST /api/2.0/mlflow/runs/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\""))
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -137,9 +136,6 @@ func TestSlowBody(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusRequestTimeout || decodeErr(t, b).ErrorCode != "BAD_REQUEST" {
 		t.Errorf("stalled body: %d %s, want 408", resp.StatusCode, b)
-	}
-	if el := time.Since(start); el > 5*time.Second {
-		t.Errorf("stalled body answered after %v", el)
 	}
 
 	// A complete body, then a slow handler: 200, context intact, and the

@@ -58,6 +58,11 @@ type Config struct {
 	// negative: none).
 	RequestReadTimeout  time.Duration
 	RequestWriteTimeout time.Duration
+	// HeaderReadTimeout bounds the reading of a request's headers and
+	// IdleTimeout the wait for the next request on a kept-alive
+	// connection, for every route (0: the defaults).
+	HeaderReadTimeout time.Duration
+	IdleTimeout       time.Duration
 	// RateLimit limits requests per client address and, with auth on, per
 	// user; nil is no limit.
 	RateLimit *RateLimit
@@ -137,8 +142,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.http = &http.Server{
 		Addr:              net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)),
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.HeaderReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
