@@ -118,6 +118,14 @@ if (missing && process.env.CI === 'true') {
       const id = ids.baseline.run_id;
       await go(`/experiments/${ids.food}/runs/${id}`);
       await page.locator('[data-testid=run-name]', { hasText: 'baseline-resnet18' }).waitFor();
+      // Opened by its URL (a fresh load), the page names its experiment once
+      // the list arrives, even when the list comes after the run.
+      const slowList = async (route) => { await new Promise((r) => setTimeout(r, 700)); await route.continue(); };
+      await page.route('**/experiments/search**', slowList);
+      await page.reload();
+      await page.locator('[data-testid=run-name]', { hasText: 'baseline-resnet18' }).waitFor();
+      await page.locator('.crumbs a', { hasText: 'food11-classifier' }).waitFor();
+      await page.unroute('**/experiments/search**', slowList);
       await page.getByText('b71c0de2f3a4b5c6d7e8f90112233445566778899').waitFor();
       await page.locator('.markdown li', { hasText: '40 epochs' }).waitFor();
       await page.locator('button[data-action=edit-description]').click();

@@ -40,6 +40,19 @@ export function experimentName(id: string): string | undefined {
   return cache?.find((e) => e.experiment_id === id)?.name;
 }
 
+// useExperimentName is experimentName for a component that shows it: the
+// component renders again when the list arrives (a page opened by its URL
+// is drawn before the sidebar's first read of the list has come back).
+export function useExperimentName(id: string): string | undefined {
+  const [, bump] = useState(0);
+  useEffect(() => {
+    const f = () => bump((n) => n + 1);
+    subs.add(f);
+    return () => { subs.delete(f); };
+  }, []);
+  return experimentName(id);
+}
+
 type Dialog = { kind: 'create' } | { kind: 'rename'; exp: Experiment } | { kind: 'delete'; exp: Experiment } | null;
 
 function ExperimentDialogs({ dialog, close }: { dialog: Dialog; close: () => void }) {

@@ -12,7 +12,7 @@ import { MetricChart } from '../components/MetricChart';
 import { metricVersion } from '../metrics';
 import { RegisterModal } from '../components/RegisterModal';
 import { GIT, NOTE, PARENT, SOURCE, runName } from './Runs';
-import { experimentName } from './Experiments';
+import { experimentName, useExperimentName } from './Experiments';
 
 function Section({ title, children, extra }: { title: string; children: ComponentChildren; extra?: ComponentChildren }) {
   return (
@@ -188,6 +188,7 @@ function ModelArtifacts({ modelId, query }: { modelId: string; query: URLSearchP
 export function RunPage({ expId, runId, tab, query }: { expId: string; runId: string; tab: string; query: URLSearchParams }) {
   const { data: run, error, set, reload } = useAsync(() => api.getRun(runId), [runId]);
   const [renaming, setRenaming] = useState(false);
+  const expName = useExperimentName(expId);
   // Live: a running run is re-read every second (one small request); charts refetch only what changed.
   usePoll(reload, 1000, run?.info.status === 'RUNNING');
   useEffect(() => { document.title = run ? `${runName(run)} · mltrack` : 'mltrack'; }, [run]);
@@ -199,7 +200,7 @@ export function RunPage({ expId, runId, tab, query }: { expId: string; runId: st
   return (
     <div class="page run-page">
       <div class="crumbs">
-        <a href={href(['experiments', expId])}>{experimentName(expId) || `Experiment ${expId}`}</a>
+        <a href={href(['experiments', expId])}>{expName || `Experiment ${expId}`}</a>
         <span>›</span>
         <span class="mono">{runId.slice(0, 8)}</span>
       </div>
