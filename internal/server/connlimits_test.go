@@ -8,13 +8,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 )
 
-// serveTest runs srv on a local port until the test ends and returns the
-// address.
-func serveTest(t *testing.T, srv *Server) string {
+// serveTest runs srv on a local port and returns the address and stop,
+// which shuts the server down and returns what Serve returned. stop also
+// runs when the test ends; calling it again returns the same error.
+func serveTest(t *testing.T, srv *Server) (addr string, stop func() error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -23,11 +25,17 @@ func serveTest(t *testing.T, srv *Server) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return ln.Addr().String()
+	var once sync.Once
+	var serveErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			serveErr = <-done
+		})
+		return serveErr
+	}
+	t.Cleanup(func() { stop() })
+	return ln.Addr().String(), stop
 }
 
 // closedByServer reads from conn until the server closes it. The read
@@ -51,7 +59,7 @@ func TestConnectionTimeouts(t *testing.T) {
 		c.HeaderReadTimeout = 300 * time.Millisecond
 		c.IdleTimeout = 300 * time.Millisecond
 	})
-	addr := serveTest(t, srv)
+	addr, _ := serveTest(t, srv)
 
 	// Slow headers (slowloris): several connections that never finish
 	// their headers do not keep the server from answering.
@@ -113,7 +121,7 @@ func TestConnectionTimeoutDefaults(t *testing.T) {
 // TestUISecurityHeaders: the UI's pages and assets come with the security
 // headers; API answers with nosniff and frame options.
 func TestUISecurityHeaders(t *testing.T) {
-	addr := serveTest(t, newTestServer(t, nil))
+	addr, _ := serveTest(t, newTestServer(t, nil))
 	for _, c := range []struct {
 		path string
 		want map[string]string

@@ -310,20 +310,13 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 func TestTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
 	srv := newTestServer(t, func(c *Config) { c.TLSCertFile, c.TLSKeyFile = certFile, keyFile })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	addr, stop := serveTest(t, srv)
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	}()
-	base := "https://" + ln.Addr().String()
+	base := "https://" + addr
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	resp, err := client.Post(base+"/api/2.0/mlflow/experiments/create", "application/json", strings.NewReader(`{"name": "over-tls"}`))
 	if err != nil {
@@ -334,7 +327,7 @@ func TestTLS(t *testing.T) {
 	if resp.StatusCode != 200 || resp.TLS == nil || !strings.Contains(string(b), "experiment_id") {
 		t.Fatalf("over TLS: %d tls=%v %s", resp.StatusCode, resp.TLS != nil, b)
 	}
-	if resp, err := http.Get("http://" + ln.Addr().String() + "/health"); err == nil {
+	if resp, err := http.Get("http://" + addr + "/health"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode == 200 {
 			t.Error("plain HTTP answered 200 on the TLS port")

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -20,13 +19,7 @@ func TestPprofOwnListener(t *testing.T) {
 	pprofAddr := free.Addr().String()
 	free.Close()
 	srv := newTestServer(t, func(c *Config) { c.PprofAddr = pprofAddr })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	addr, stop := serveTest(t, srv)
 
 	client := &http.Client{Timeout: 10 * time.Second}
 	get := func(url string) (int, string) {
@@ -48,11 +41,10 @@ func TestPprofOwnListener(t *testing.T) {
 		t.Errorf("pprof listener: %d %.200s", st, body)
 	}
 	// (The API's port answers unknown paths with the UI's page.)
-	if _, body := get("http://" + ln.Addr().String() + "/debug/pprof/"); strings.Contains(body, "goroutine") {
+	if _, body := get("http://" + addr + "/debug/pprof/"); strings.Contains(body, "goroutine") {
 		t.Error("the API's listener serves /debug/pprof/")
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
 	if resp, err := client.Get("http://" + pprofAddr + "/debug/pprof/"); err == nil {
