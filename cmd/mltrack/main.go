@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -111,7 +110,7 @@ func serverConfig(args []string) (cfg server.Config, ignored []string, err error
 	fs.StringVar(&cfg.Host, "h", server.Getenv("MLFLOW_HOST", "127.0.0.1"), "shorthand for --host")
 	fs.IntVar(&cfg.Port, "port", port, "port to listen on")
 	fs.IntVar(&cfg.Port, "p", port, "shorthand for --port")
-	fs.StringVar(&cfg.BackendStoreURI, "backend-store-uri", server.Getenv("MLFLOW_BACKEND_STORE_URI", "sqlite:///mlflow.db"), "database: sqlite:///path or postgresql://user@host/db")
+	fs.StringVar(&cfg.BackendStoreURI, "backend-store-uri", server.Getenv("MLFLOW_BACKEND_STORE_URI", server.DefaultBackendStoreURI), "database: sqlite:///path or postgresql://user@host/db")
 	fs.StringVar(&cfg.DefaultArtifactRoot, "default-artifact-root", server.Getenv("MLFLOW_DEFAULT_ARTIFACT_ROOT", ""), "artifact location of new experiments (default mlflow-artifacts:/ when serving artifacts, else ./mlruns)")
 	fs.StringVar(&cfg.ArtifactsDest, "artifacts-destination", server.Getenv("MLFLOW_ARTIFACTS_DESTINATION", "./mlartifacts"), "where the artifact proxy stores artifacts: a folder, file:// or s3://bucket/prefix")
 	serve := fs.Bool("serve-artifacts", envBool("MLFLOW_SERVE_ARTIFACTS", true), "serve artifacts through the server (proxy)")
@@ -138,7 +137,7 @@ func serverConfig(args []string) (cfg server.Config, ignored []string, err error
 	fs.StringVar(&cfg.XFrameOptions, "x-frame-options", server.Getenv("MLFLOW_SERVER_X_FRAME_OPTIONS", "SAMEORIGIN"), "X-Frame-Options header: SAMEORIGIN, DENY, or NONE (no header: the UI may be embedded anywhere)")
 	registryURI := fs.String("registry-store-uri", server.Getenv("MLFLOW_REGISTRY_STORE_URI", ""), "must be the backend store URI if given: mltrack keeps the model registry in the backend store")
 	staticPrefix := fs.String("static-prefix", server.Getenv("MLFLOW_STATIC_PREFIX", ""), "not supported: serve mltrack at the root of its host (a reverse proxy can map a path prefix)")
-	artifactsOnly := fs.Bool("artifacts-only", envBool("MLFLOW_ARTIFACTS_ONLY", false), "not supported: mltrack always serves tracking with the artifact proxy")
+	fs.BoolVar(&cfg.ArtifactsOnly, "artifacts-only", envBool("MLFLOW_ARTIFACTS_ONLY", false), "serve only the artifact proxy, with no backend store (the tracking API answers 503), as mlflow server --artifacts-only")
 	// Accepted for command-line compatibility with `mlflow server`, so that
 	// switching changes only the command name: mltrack runs no worker
 	// processes, has no Python web server to pass options to, always serves
@@ -177,9 +176,6 @@ func serverConfig(args []string) (cfg server.Config, ignored []string, err error
 	}
 	if *staticPrefix != "" {
 		return cfg, nil, fmt.Errorf("--static-prefix is not supported: serve mltrack at the root of its host, behind a reverse proxy that maps %s/ to /", *staticPrefix)
-	}
-	if *artifactsOnly {
-		return cfg, nil, errors.New("--artifacts-only is not supported: mltrack serves tracking and the artifact proxy together; point clients' artifacts at any replica")
 	}
 	cfg.ServeArtifacts = *serve && !*noServe
 	cfg.AllowedHosts = server.SplitList(*allowedHosts)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/mltrack/mltrack/internal/server"
 )
 
 // TestServerConfigMLflowOptions: `mlflow server`'s command lines work with
@@ -16,7 +18,7 @@ func TestServerConfigMLflowOptions(t *testing.T) {
 		env     map[string]string
 		ignored string // fmt of the ignored list
 		err     string // part of the error; "" for none
-		check   func(t *testing.T, xfo string)
+		check   func(t *testing.T, cfg server.Config)
 	}{
 		{name: "plain", args: nil, ignored: "[]"},
 		{name: "workers", args: []string{"--workers", "4"}, ignored: "[--workers]"},
@@ -27,7 +29,11 @@ func TestServerConfigMLflowOptions(t *testing.T) {
 		{name: "registry store is the backend store", args: []string{"--backend-store-uri", "sqlite:///x.db", "--registry-store-uri", "sqlite:///x.db"}, ignored: "[]"},
 		{name: "registry store elsewhere", args: []string{"--registry-store-uri", "postgresql://u:secret@db/reg"}, err: "keeps the model registry in the backend store"},
 		{name: "static prefix", args: []string{"--static-prefix", "/mlflow"}, err: "--static-prefix is not supported"},
-		{name: "artifacts only", args: []string{"--artifacts-only"}, err: "--artifacts-only is not supported"},
+		{name: "artifacts only", args: []string{"--artifacts-only"}, ignored: "[]", check: func(t *testing.T, cfg server.Config) {
+			if !cfg.ArtifactsOnly {
+				t.Error("--artifacts-only not set")
+			}
+		}},
 		{name: "x-frame-options default", ignored: "[]", check: wantXFO("SAMEORIGIN")},
 		{name: "x-frame-options flag", args: []string{"--x-frame-options", "DENY"}, ignored: "[]", check: wantXFO("DENY")},
 		{name: "x-frame-options env", env: map[string]string{"MLFLOW_SERVER_X_FRAME_OPTIONS": "none"}, ignored: "[]", check: wantXFO("none")},
@@ -56,17 +62,17 @@ func TestServerConfigMLflowOptions(t *testing.T) {
 				t.Errorf("ignored %s, want %s", got, c.ignored)
 			}
 			if c.check != nil {
-				c.check(t, cfg.XFrameOptions)
+				c.check(t, cfg)
 			}
 		})
 	}
 }
 
-func wantXFO(want string) func(t *testing.T, xfo string) {
-	return func(t *testing.T, xfo string) {
+func wantXFO(want string) func(t *testing.T, cfg server.Config) {
+	return func(t *testing.T, cfg server.Config) {
 		t.Helper()
-		if xfo != want {
-			t.Errorf("X-Frame-Options %q, want %q", xfo, want)
+		if cfg.XFrameOptions != want {
+			t.Errorf("X-Frame-Options %q, want %q", cfg.XFrameOptions, want)
 		}
 	}
 }

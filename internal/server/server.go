@@ -40,6 +40,9 @@ type Config struct {
 	// DisableSecurity turns off host and CORS checks
 	// (MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE=true).
 	DisableSecurity bool
+	// ArtifactsOnly serves the artifact proxy alone, with no backend store
+	// (--artifacts-only, as MLflow): the tracking API answers 503.
+	ArtifactsOnly bool
 	// XFrameOptions is the X-Frame-Options header of every answer
 	// (--x-frame-options, MLflow's default SAMEORIGIN); "NONE" sends none.
 	XFrameOptions string
@@ -108,28 +111,42 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		root = "file://" + filepath.ToSlash(abs)
 	}
+	s := &Server{cfg: cfg, log: log}
+	if cfg.ArtifactsOnly {
+		if err := checkArtifactsOnly(cfg); err != nil {
+			return nil, err
+		}
+		s.metrics = newMetrics(nil)
+		if err := s.openArtifacts(ctx); err != nil {
+			return nil, err
+		}
+		s.http = s.newHTTPServer()
+		return s, nil
+	}
 	st, err := sqlstore.Open(ctx, cfg.BackendStoreURI, sqlstore.Options{DefaultArtifactRoot: root})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st}
+	s.store = st
 	s.metrics = newMetrics(st.Stats)
 	if err := s.openAuth(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
 	if cfg.ServeArtifacts {
-		dest := cfg.ArtifactsDest
-		if dest == "" {
-			dest = "./mlartifacts"
-		}
-		if s.artifacts, err = artifact.Open(ctx, dest); err != nil {
+		if err := s.openArtifacts(ctx); err != nil {
 			st.Close()
-			return nil, fmt.Errorf("artifacts destination %s: %w", MaskURI(dest), err)
+			return nil, err
 		}
 	}
 	s.resolver = &artifact.Resolver{Proxy: s.artifacts, Roots: map[string]artifact.Repository{}}
-	if !strings.HasPrefix(root, artifact.ProxyScheme+":") {
+	switch {
+	case strings.HasPrefix(root, artifact.ProxyScheme+":"):
+	case artifact.URIScheme(root) == "http" || artifact.URIScheme(root) == "https":
+		// Another server's artifact proxy (an `--artifacts-only` server, as
+		// in MLflow's split deployment): clients write and read there
+		// directly; this server only records the location.
+	default:
 		repo, err := artifact.Open(ctx, root)
 		if err != nil {
 			st.Close()
@@ -137,17 +154,57 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		s.resolver.Roots[root] = repo
 	}
-	// No ReadTimeout/WriteTimeout: artifact transfers of many GB stream for
-	// minutes. Slow clients are bounded by ReadHeaderTimeout and IdleTimeout.
-	s.http = &http.Server{
-		Addr:              net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)),
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: cfg.HeaderReadTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	s.http = s.newHTTPServer()
 	return s, nil
+}
+
+// openArtifacts opens the artifact proxy's root, --artifacts-destination.
+func (s *Server) openArtifacts(ctx context.Context) error {
+	dest := s.cfg.ArtifactsDest
+	if dest == "" {
+		dest = "./mlartifacts"
+	}
+	var err error
+	if s.artifacts, err = artifact.Open(ctx, dest); err != nil {
+		return fmt.Errorf("artifacts destination %s: %w", MaskURI(dest), err)
+	}
+	return nil
+}
+
+// checkArtifactsOnly refuses what an artifacts-only server can't do, as
+// MLflow refuses a backend store URI with --artifacts-only.
+func checkArtifactsOnly(cfg Config) error {
+	switch {
+	case !cfg.ServeArtifacts:
+		return errors.New("--artifacts-only serves the artifact proxy: it can't be combined with --no-serve-artifacts")
+	case cfg.BackendStoreURI != "" && cfg.BackendStoreURI != DefaultBackendStoreURI:
+		return fmt.Errorf("--artifacts-only: a server in artifacts-only mode has no backend store; leave out --backend-store-uri (got %s)", MaskURI(cfg.BackendStoreURI))
+	case cfg.Auth != nil:
+		return errors.New("--artifacts-only can't be combined with auth: permissions are checked against the tracking store; run the proxy inside the tracking server instead")
+	}
+	return nil
+}
+
+// newHTTPServer is the listener's configuration. No ReadTimeout or
+// WriteTimeout: artifact transfers of many GB stream for minutes. Slow
+// clients are bounded by ReadHeaderTimeout and IdleTimeout.
+func (s *Server) newHTTPServer() *http.Server {
+	return &http.Server{
+		Addr:              net.JoinHostPort(s.cfg.Host, fmt.Sprint(s.cfg.Port)),
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: s.cfg.HeaderReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// closeStore closes the backend store, if the server has one.
+func (s *Server) closeStore() error {
+	if s.store == nil {
+		return nil
+	}
+	return s.store.Close()
 }
 
 // Handler is the whole HTTP handler with its middleware.
@@ -162,6 +219,10 @@ func (s *Server) Handler() http.Handler {
 		_, _ = w.Write([]byte(Version))
 	})
 	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, r *http.Request) {
+		if s.store == nil { // artifacts only: nothing to reach but the proxy's root
+			plain(w, http.StatusOK, "OK")
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.store.Ping(ctx); err != nil {
@@ -171,9 +232,13 @@ func (s *Server) Handler() http.Handler {
 		plain(w, http.StatusOK, "OK")
 	})
 	mux.Handle("GET /metrics", s.metrics)
-	a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Artifacts: s.resolver}
-	a.Register(mux)
-	a.RegisterDownloads(mux)
+	if s.store != nil {
+		a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Artifacts: s.resolver}
+		a.Register(mux)
+		a.RegisterDownloads(mux)
+	} else {
+		registerArtifactsOnly(mux)
+	}
 	registerUI(mux)
 	var h http.Handler = mux
 	if s.auth != nil {
@@ -196,7 +261,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.http.Addr)
 	if err != nil {
-		s.store.Close()
+		s.closeStore()
 		return err
 	}
 	return s.Serve(ctx, ln)
@@ -208,7 +273,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		stop, err := s.servePprof(s.cfg.PprofAddr)
 		if err != nil {
 			s.closeAuth()
-			s.store.Close()
+			s.closeStore()
 			return err
 		}
 		defer stop()
@@ -224,7 +289,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-errc:
 		s.closeAuth()
-		s.store.Close()
+		s.closeStore()
 		return err
 	case <-ctx.Done():
 	}
@@ -237,7 +302,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err := s.http.Shutdown(sctx)
 	s.closeAuth()
-	if cerr := s.store.Close(); cerr != nil && err == nil {
+	if cerr := s.closeStore(); cerr != nil && err == nil {
 		err = cerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
@@ -280,5 +345,5 @@ func MaskURI(uri string) string {
 // Close closes the store of a server that was never Run (tests).
 func (s *Server) Close() error {
 	s.closeAuth()
-	return s.store.Close()
+	return s.closeStore()
 }
