@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official mlflow client's tutorial and auth flows against fresh
 # mltrack servers: SQLite with a local artifact folder, PostgreSQL with an S3
-# bucket (versitygw), and both again with auth on.
+# bucket (versitygw), a tracking server with an --artifacts-only server, and
+# SQLite and PostgreSQL again with auth on.
 #
 # Needs what CI can't install here (PyPI is out of reach): a python3 that
 # imports mlflow 3.x, scikit-learn and psutil (torch optional). Set PYTHON to choose
@@ -90,6 +91,13 @@ run "tutorial flow: SQLite, local artifacts" "${multipart[@]}" MLFLOW_TRACKING_U
 newdb main
 server pg-s3 --backend-store-uri "$pg" --artifacts-destination s3://flows/artifacts
 run "tutorial flow: PostgreSQL, S3 artifacts" "${multipart[@]}" MLFLOW_TRACKING_URI="$uri" "$PYTHON" test/python-client/tutorial_flow.py
+
+# MLflow's split deployment: an --artifacts-only server, and a tracking
+# server whose default artifact root is that server's URL.
+server artifacts-only --artifacts-only --artifacts-destination "$work/split-artifacts"
+split_root="$uri/api/2.0/mlflow-artifacts/artifacts/experiments"
+server split-tracking --no-serve-artifacts --default-artifact-root "$split_root"
+run "tutorial flow: tracking server and --artifacts-only server" env MLFLOW_TRACKING_URI="$uri" "$PYTHON" test/python-client/tutorial_flow.py
 
 server sqlite-auth --app-name basic-auth --auth-default-permission NO_PERMISSIONS
 run "auth flow: SQLite" env MLFLOW_TRACKING_URI="$uri" ADMIN_PASSWORD=admin-password-1234 "$PYTHON" test/python-client/auth_flow.py
