@@ -94,6 +94,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := checkHardening(&cfg); err != nil {
 		return nil, err
 	}
+	s := &Server{cfg: cfg, log: log}
+	if cfg.ArtifactsOnly {
+		if err := checkArtifactsOnly(cfg); err != nil {
+			return nil, err
+		}
+		s.metrics = newMetrics(nil)
+		if err := s.openArtifacts(ctx); err != nil {
+			return nil, err
+		}
+		s.http = s.newHTTPServer()
+		return s, nil
+	}
 	root := cfg.DefaultArtifactRoot
 	if root == "" {
 		if cfg.ServeArtifacts {
@@ -110,18 +122,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 		root = "file://" + filepath.ToSlash(abs)
-	}
-	s := &Server{cfg: cfg, log: log}
-	if cfg.ArtifactsOnly {
-		if err := checkArtifactsOnly(cfg); err != nil {
-			return nil, err
-		}
-		s.metrics = newMetrics(nil)
-		if err := s.openArtifacts(ctx); err != nil {
-			return nil, err
-		}
-		s.http = s.newHTTPServer()
-		return s, nil
 	}
 	st, err := sqlstore.Open(ctx, cfg.BackendStoreURI, sqlstore.Options{DefaultArtifactRoot: root})
 	if err != nil {
