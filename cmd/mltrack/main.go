@@ -242,7 +242,7 @@ func runServer(args []string) error {
 	slog.SetDefault(log)
 	log.Info("mltrack starting", "version", version, "backend_store_uri", server.MaskURI(cfg.BackendStoreURI),
 		"default_artifact_root", cfg.DefaultArtifactRoot, "artifacts_destination", server.MaskURI(cfg.ArtifactsDest),
-		"serve_artifacts", cfg.ServeArtifacts, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil,
+		"serve_artifacts", cfg.ServeArtifacts, "artifacts_only", cfg.ArtifactsOnly, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil,
 		"tls", cfg.TLSCertFile != "", "rate_limit", cfg.RateLimit, "max_request_body_bytes", cfg.MaxRequestBodyBytes,
 		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String(), "header_read_timeout", cfg.HeaderReadTimeout.String(), "idle_timeout", cfg.IdleTimeout.String(), "pprof_addr", cfg.PprofAddr)
 	if len(ignored) > 0 {
