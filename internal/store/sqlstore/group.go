@@ -97,14 +97,21 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return s.txDirect(ctx, fn)
 	}
 	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return submit(ctx, g.reqs, g.quit, r, r.done)
+}
+
+// submit queues r for a serveBatches loop and waits for its answer on done.
+// A request that could not be queued (ctx done, store closed) gets the
+// reason; once queued, it is always answered.
+func submit[R any](ctx context.Context, reqs chan<- R, quit <-chan struct{}, r R, done <-chan error) error {
 	select {
-	case g.reqs <- r:
+	case reqs <- r:
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-g.quit:
+	case <-quit:
 		return errClosed
 	}
-	return <-r.done // once queued, always answered
+	return <-done
 }
 
 // txDirect runs fn in a transaction of its own.

@@ -105,15 +105,7 @@ func (s *Store) logMetricsPostgres(ctx context.Context, runID string, metrics []
 		}
 		return errs[0]
 	}
-	w := s.metricWriter
-	select {
-	case w.reqs <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-w.quit:
-		return errClosed
-	}
-	return <-r.done // once queued, always answered
+	return submit(ctx, s.metricWriter.reqs, s.metricWriter.quit, r, r.done)
 }
 
 // runMetricGroup writes the requests in one statement and answers each.
