@@ -142,27 +142,27 @@ func serverConfig(args []string) (cfg server.Config, ignored []string, err error
 	// switching changes only the command name: mltrack runs no worker
 	// processes, has no Python web server to pass options to, always serves
 	// /metrics and has no development mode.
-	fs.Int("workers", 0, "ignored (MLflow compatibility)")
-	fs.Int("w", 0, "ignored (MLflow compatibility)")
+	workers := fs.Int("workers", 0, "ignored (MLflow compatibility)")
+	w := fs.Int("w", 0, "ignored (MLflow compatibility)")
+	dev := fs.Bool("dev", false, "ignored (MLflow compatibility)")
 	noUse := map[string]*string{
-		"gunicorn-opts":     fs.String("gunicorn-opts", server.Getenv("MLFLOW_GUNICORN_OPTS", ""), "ignored (MLflow compatibility)"),
-		"uvicorn-opts":      fs.String("uvicorn-opts", server.Getenv("MLFLOW_UVICORN_OPTS", ""), "ignored (MLflow compatibility)"),
-		"waitress-opts":     fs.String("waitress-opts", "", "ignored (MLflow compatibility)"),
-		"expose-prometheus": fs.String("expose-prometheus", server.Getenv("MLFLOW_EXPOSE_PROMETHEUS", ""), "ignored (MLflow compatibility): /metrics is always served"),
+		"--gunicorn-opts":     fs.String("gunicorn-opts", server.Getenv("MLFLOW_GUNICORN_OPTS", ""), "ignored (MLflow compatibility)"),
+		"--uvicorn-opts":      fs.String("uvicorn-opts", server.Getenv("MLFLOW_UVICORN_OPTS", ""), "ignored (MLflow compatibility)"),
+		"--waitress-opts":     fs.String("waitress-opts", "", "ignored (MLflow compatibility)"),
+		"--expose-prometheus": fs.String("expose-prometheus", server.Getenv("MLFLOW_EXPOSE_PROMETHEUS", ""), "ignored (MLflow compatibility): /metrics is always served"),
 	}
-	fs.Bool("dev", false, "ignored (MLflow compatibility)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
 	for name, v := range noUse {
 		if *v != "" {
-			ignored = append(ignored, "--"+name)
+			ignored = append(ignored, name)
 		}
 	}
-	if fs.Lookup("dev").Value.String() == "true" {
+	if *dev {
 		ignored = append(ignored, "--dev")
 	}
-	if fs.Lookup("workers").Value.String() != "0" || fs.Lookup("w").Value.String() != "0" {
+	if *workers != 0 || *w != 0 {
 		ignored = append(ignored, "--workers")
 	}
 	slices.Sort(ignored)
