@@ -26,6 +26,10 @@ import (
 // it to pick features, so it is the MLflow version whose API we serve.
 const Version = "3.6.0"
 
+// DefaultBackendStoreURI is the backend store of `mlflow server` and
+// `mltrack server` when none is given.
+const DefaultBackendStoreURI = "sqlite:///mlflow.db"
+
 // Config is the whole server configuration, filled from flags and the
 // environment in one place (cmd/mltrack).
 type Config struct {
