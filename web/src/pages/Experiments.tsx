@@ -23,16 +23,21 @@ export async function refreshExperiments() {
   subs.forEach((f) => f());
 }
 
-function useExperiments(): { list?: Experiment[]; error: unknown } {
+// useListUpdates renders the component again each time the list changes.
+function useListUpdates() {
   const [, bump] = useState(0);
   useEffect(() => {
     const f = () => bump((n) => n + 1);
     subs.add(f);
-    // Show what we have at once and ask again: others create experiments,
-    // and with auth on grants change what this user may see.
-    refreshExperiments();
     return () => { subs.delete(f); };
   }, []);
+}
+
+function useExperiments(): { list?: Experiment[]; error: unknown } {
+  useListUpdates();
+  // Show what we have at once and ask again: others create experiments,
+  // and with auth on grants change what this user may see.
+  useEffect(() => { refreshExperiments(); }, []);
   return { list: cache, error: cacheErr };
 }
 
@@ -44,12 +49,7 @@ export function experimentName(id: string): string | undefined {
 // component renders again when the list arrives (a page opened by its URL
 // is drawn before the sidebar's first read of the list has come back).
 export function useExperimentName(id: string): string | undefined {
-  const [, bump] = useState(0);
-  useEffect(() => {
-    const f = () => bump((n) => n + 1);
-    subs.add(f);
-    return () => { subs.delete(f); };
-  }, []);
+  useListUpdates();
   return experimentName(id);
 }
 
