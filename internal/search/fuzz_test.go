@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -130,8 +131,10 @@ func FuzzDecodeOffsetToken(f *testing.F) {
 			}
 			return
 		}
-		// An accepted numeric offset is its value, truncated: never
-		// wrapped around.
+		// An accepted numeric offset is the value MLflow's int() gives it,
+		// never wrapped around: an integer literal exactly, any other
+		// number as Python's json reads it (a float64), truncated
+		// (SearchUtils.parse_start_offset_from_page_token).
 		raw, _ := pyB64Decode(s)
 		var v map[string]any
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -140,8 +143,14 @@ func FuzzDecodeOffsetToken(f *testing.F) {
 			return
 		}
 		if num, ok := v["offset"].(json.Number); ok {
-			f, _, err := big.ParseFloat(string(num), 10, 200, big.ToZero)
-			if err != nil {
+			var f *big.Float
+			if strings.ContainsAny(string(num), ".eE") {
+				f64, err := strconv.ParseFloat(string(num), 64)
+				if err != nil {
+					return
+				}
+				f = big.NewFloat(f64)
+			} else if f, _, err = big.ParseFloat(string(num), 10, 200, big.ToZero); err != nil {
 				return
 			}
 			want, _ := f.Int(nil)
