@@ -23,25 +23,8 @@ import (
 
 	"github.com/mltrack/mltrack/internal/artifact"
 	"github.com/mltrack/mltrack/internal/artifact/artifacttest"
+	"github.com/mltrack/mltrack/internal/testshared"
 )
-
-const (
-	wireCases   = "/work/shared/mlflow-wire/api_cases.jsonl"
-	mlflowDBDir = "/work/shared/mlflow-db"
-)
-
-// sharedFile returns a file of the project's shared reference data, failing
-// under CI and skipping elsewhere when it is absent.
-func sharedFile(t *testing.T, p string) string {
-	t.Helper()
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("reference data missing: %v", err)
-		}
-		t.Skipf("reference data missing: %v", err)
-	}
-	return p
-}
 
 // testRepo is a repository under test with a way to see everything it holds.
 type testRepo struct {
@@ -207,7 +190,7 @@ var deliberate = map[string]struct {
 }
 
 func loadArtifactCases(t *testing.T) []wireCase {
-	f, err := os.Open(sharedFile(t, wireCases))
+	f, err := os.Open(testshared.Path(t, "mlflow-wire", "api_cases.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +209,7 @@ func loadArtifactCases(t *testing.T) []wireCase {
 	}
 	slices.SortFunc(cases, func(a, b wireCase) int { return a.Seq - b.Seq })
 	if len(cases) < 30 {
-		t.Fatalf("only %d artifact cases in %s", len(cases), wireCases)
+		t.Fatalf("only %d artifact cases in api_cases.jsonl", len(cases))
 	}
 	return cases
 }
@@ -409,7 +392,7 @@ func TestArtifactProxyServesMLflowArtifacts(t *testing.T) {
 	for _, archive := range []string{"mlflow-3.6-sqlite-artifacts.tar.gz", "mlflow-3.6-postgres-artifacts.tar.gz"} {
 		t.Run(archive, func(t *testing.T) {
 			base := t.TempDir()
-			untar(t, sharedFile(t, filepath.Join(mlflowDBDir, archive)), base)
+			untar(t, testshared.Path(t, "mlflow-db", archive), base)
 			root := filepath.Join(base, "artifacts")
 			before := walkFiles(t, root)
 			repo, err := artifact.Open(context.Background(), "file://"+root)

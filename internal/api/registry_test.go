@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
+	"github.com/mltrack/mltrack/internal/testshared"
 )
 
 // registryWireCase is one exchange of ../shared/mlflow-wire/api_cases.jsonl.
@@ -72,7 +73,7 @@ func newRegistryServer(t *testing.T) *httptest.Server {
 // model-versions.* and logged-models.* exchange MLflow's server answered, in
 // order, and compares status, error and body (ids and timestamps mapped).
 func TestRegistryReplaysMLflowCases(t *testing.T) {
-	f, err := os.Open("/work/shared/mlflow-wire/api_cases.jsonl")
+	f, err := os.Open(testshared.Path(t, "mlflow-wire", "api_cases.jsonl"))
 	if err != nil {
 		t.Fatalf("recording: %v", err)
 	}

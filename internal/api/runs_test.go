@@ -21,6 +21,7 @@ import (
 	"github.com/mltrack/mltrack/internal/api"
 	"github.com/mltrack/mltrack/internal/search"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
+	"github.com/mltrack/mltrack/internal/testshared"
 )
 
 // wireCase is one exchange recorded from MLflow's server.
@@ -36,15 +37,9 @@ type wireCase struct {
 
 func (c wireCase) name() string { return c.Headers["X-Case"] }
 
-const wireFile = "../../../shared/mlflow-wire/api_cases.jsonl"
-
 func loadWire(t *testing.T) []wireCase {
 	t.Helper()
-	path := wireFile
-	if _, err := os.Stat(path); err != nil {
-		path = "/work/shared/mlflow-wire/api_cases.jsonl"
-	}
-	f, err := os.Open(path)
+	f, err := os.Open(testshared.Path(t, "mlflow-wire", "api_cases.jsonl"))
 	if err != nil {
 		t.Fatalf("the MLflow wire recording is needed: %v", err)
 	}

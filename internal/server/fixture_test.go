@@ -14,9 +14,8 @@ import (
 	"testing"
 
 	"github.com/mltrack/mltrack/internal/testdb"
+	"github.com/mltrack/mltrack/internal/testshared"
 )
-
-const fixtures = "../../../shared/mlflow-db/"
 
 // TestMLflowWrittenDatabases serves the databases and artifact folders a
 // real MLflow 3.6 server wrote (SQLite, and PostgreSQL restored from its
@@ -27,9 +26,9 @@ func TestMLflowWrittenDatabases(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
 		db := filepath.Join(dir, "mlflow.db")
-		b, err := os.ReadFile(fixtures + "mlflow-3.6.sqlite")
+		b, err := os.ReadFile(testshared.Path(t, "mlflow-db", "mlflow-3.6.sqlite"))
 		if err != nil {
-			t.Fatalf("fixture missing (../shared must sit beside the repo): %v", err)
+			t.Fatal(err)
 		}
 		if err := os.WriteFile(db, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -38,9 +37,9 @@ func TestMLflowWrittenDatabases(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		uri := testdb.PostgresURI(t)
-		dump, err := os.ReadFile(fixtures + "mlflow-3.6-postgres.sql")
+		dump, err := os.ReadFile(testshared.Path(t, "mlflow-db", "mlflow-3.6-postgres.sql"))
 		if err != nil {
-			t.Fatalf("fixture missing: %v", err)
+			t.Fatal(err)
 		}
 		// psql older than 15.14 does not know pg_dump's \restrict lines.
 		dump = regexp.MustCompile(`(?m)^\\(un)?restrict .*$`).ReplaceAll(dump, nil)
@@ -55,7 +54,7 @@ func TestMLflowWrittenDatabases(t *testing.T) {
 
 func untar(t *testing.T, dir, name string) string {
 	t.Helper()
-	if out, err := exec.Command("tar", "-xzf", fixtures+name, "-C", dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("tar", "-xzf", testshared.Path(t, "mlflow-db", name), "-C", dir).CombinedOutput(); err != nil {
 		t.Fatalf("unpack %s: %v\n%s", name, err, out)
 	}
 	return filepath.Join(dir, "artifacts")

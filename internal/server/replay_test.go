@@ -13,10 +13,9 @@ import (
 	"github.com/mltrack/mltrack/internal/artifact/artifacttest"
 	"github.com/mltrack/mltrack/internal/server"
 	"github.com/mltrack/mltrack/internal/testdb"
+	"github.com/mltrack/mltrack/internal/testshared"
 	"github.com/mltrack/mltrack/internal/wire"
 )
-
-const wireDir = "../../../shared/mlflow-wire/"
 
 // deviations are the api_cases where mltrack answers differently from
 // MLflow on purpose (docs/compatibility.md says why): the status we answer.
@@ -104,9 +103,9 @@ func startServerWith(t *testing.T, backend, artifacts string) string {
 
 func loadWire(t *testing.T, name string) []wire.Exchange {
 	t.Helper()
-	ex, err := wire.Load(wireDir + name)
+	ex, err := wire.Load(testshared.Path(t, "mlflow-wire", name))
 	if err != nil {
-		t.Fatalf("recording missing (../shared must sit beside the repo): %v", err)
+		t.Fatal(err)
 	}
 	return ex
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mltrack/mltrack/internal/store"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 	"github.com/mltrack/mltrack/internal/store/storetest"
+	"github.com/mltrack/mltrack/internal/testshared"
 )
 
 // registryPGAdmin is the PostgreSQL server the tests create databases on.
@@ -253,7 +254,7 @@ func checkFixtureRegistry(t *testing.T, s *sqlstore.Store) {
 }
 
 func TestRegistryReadsMLflowSQLite(t *testing.T) {
-	src, err := os.ReadFile("/work/shared/mlflow-db/mlflow-3.6.sqlite")
+	src, err := os.ReadFile(testshared.Path(t, "mlflow-db", "mlflow-3.6.sqlite"))
 	if err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
@@ -266,7 +267,7 @@ func TestRegistryReadsMLflowSQLite(t *testing.T) {
 
 func TestRegistryReadsMLflowPostgres(t *testing.T) {
 	name, uri := registryNewPGDatabase(t)
-	dump, err := os.ReadFile("/work/shared/mlflow-db/mlflow-3.6-postgres.sql")
+	dump, err := os.ReadFile(testshared.Path(t, "mlflow-db", "mlflow-3.6-postgres.sql"))
 	if err != nil {
 		t.Fatalf("fixture: %v", err)
 	}

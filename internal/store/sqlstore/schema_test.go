@@ -14,16 +14,16 @@ import (
 
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 	"github.com/mltrack/mltrack/internal/testdb"
+	"github.com/mltrack/mltrack/internal/testshared"
 )
 
-// shared is the project's reference material, beside the repository.
-const shared = "../../../../shared/"
-
+// readShared reads a file of the project's reference material, ../shared
+// beside the module root.
 func readShared(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(shared + name)
+	b, err := os.ReadFile(testshared.Path(t, filepath.FromSlash(name)))
 	if err != nil {
-		t.Fatalf("reference file missing (../shared must sit beside the repo): %v", err)
+		t.Fatal(err)
 	}
 	return string(b)
 }
@@ -197,7 +197,7 @@ func copyFile(t *testing.T, src, dst string) {
 
 func TestOpensMLflowDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mlflow.db")
-	copyFile(t, shared+"mlflow-db/mlflow-3.6.sqlite", path)
+	copyFile(t, testshared.Path(t, "mlflow-db", "mlflow-3.6.sqlite"), path)
 	s := open(t, "sqlite:///"+path)
 	e, err := s.GetExperimentByName(context.Background(), "food11-classifier")
 	if err != nil || e.ExperimentID != "1" {
