@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mltrack/mltrack/internal/testshared"
 )
 
 // need fails the test under CI and skips it elsewhere: a missing tool must
@@ -264,10 +266,13 @@ func mltrackBinary(t testing.TB) string {
 	return binPath
 }
 
-// repoRoot is the module root (this package is internal/e2e).
+// repoRoot is the module root, the folder holding go.mod.
 func repoRoot() string {
-	wd, _ := os.Getwd()
-	return filepath.Clean(filepath.Join(wd, "..", ".."))
+	root, err := testshared.ModuleRoot(".")
+	if err != nil {
+		panic(err)
+	}
+	return root
 }
 
 func TestMain(m *testing.M) {
