@@ -7,16 +7,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/mltrack/mltrack/internal/auth"
 	"github.com/mltrack/mltrack/internal/server"
@@ -62,145 +62,200 @@ Usage:
 `)
 }
 
-// envBool reads a boolean environment variable as MLflow's click options do.
-func envBool(key string, def bool) bool {
-	v, ok := os.LookupEnv(key)
-	if !ok || v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return def
-	}
-	return b
+// The groups of `mltrack server --help`, in order.
+const (
+	groupStore     = "Store"
+	groupArtifacts = "Artifacts"
+	groupNetwork   = "Network"
+	groupAuth      = "Authentication"
+	groupLimits    = "Limits"
+	groupOps       = "Operations"
+	groupIgnored   = "Accepted for mlflow server compatibility, no effect"
+)
+
+const serverHelpHeader = `Usage: mltrack server [flags]
+
+Serves MLflow's REST API, the artifact proxy and the web UI. The flags are
+mlflow server's, with its environment variables; a flag given on the command
+line wins over its environment variable. A value that does not parse, from
+either, stops the server at start-up.
+`
+
+const serverHelpFooter = `
+S3 artifact stores read MLFLOW_S3_ENDPOINT_URL, MLFLOW_S3_IGNORE_TLS,
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE,
+AWS_REGION and AWS_DEFAULT_REGION (docs/configuration.md). Authentication
+reads MLFLOW_AUTH_CONFIG_PATH, MLFLOW_AUTH_ADMIN_USERNAME and
+MLFLOW_AUTH_ADMIN_PASSWORD (docs/security.md).
+`
+
+// serverFlags is what the flags of `mltrack server` fill besides
+// server.Config.
+type serverFlags struct {
+	serve, noServe, disableSec                 bool
+	allowedHosts, origins                      string
+	appName, authDB, authDefault               string
+	authOn, authSecure                         bool
+	rate                                       float64
+	burst                                      int
+	registryURI, staticPrefix                  string
+	workers, gunicorn, uvicorn, waitress, prom string
+	dev                                        bool
 }
 
-// envInt64 reads an integer environment variable.
-func envInt64(key string, def int64) int64 {
-	if n, err := strconv.ParseInt(os.Getenv(key), 10, 64); err == nil {
-		return n
-	}
-	return def
-}
+// newServerOptions declares every flag of `mltrack server`, bound to cfg
+// and f, with MLflow's flag names, environment variables and defaults.
+func newServerOptions(cfg *server.Config, f *serverFlags) *options {
+	s := newOptions("mltrack server", groupStore, groupArtifacts, groupNetwork, groupAuth, groupLimits, groupOps, groupIgnored)
 
-// envDuration reads a duration environment variable (as "30s").
-func envDuration(key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
-		return d
-	}
-	return def
-}
+	s.String(&cfg.BackendStoreURI, option{group: groupStore, name: "backend-store-uri", env: "MLFLOW_BACKEND_STORE_URI", metavar: "URI",
+		usage: "database of runs, experiments and models: sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://user:password@host:5432/db (the SQLite file's folder must exist)",
+		def:   server.DefaultBackendStoreURI}, server.DefaultBackendStoreURI)
+	s.String(&f.registryURI, option{group: groupStore, name: "registry-store-uri", env: "MLFLOW_REGISTRY_STORE_URI", metavar: "URI",
+		usage: "must be the backend store URI if given: mltrack keeps the model registry in the backend store"}, "")
 
-// envFloat reads a number environment variable.
-func envFloat(key string, def float64) float64 {
-	if f, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil {
-		return f
-	}
-	return def
-}
+	s.String(&cfg.DefaultArtifactRoot, option{group: groupArtifacts, name: "default-artifact-root", env: "MLFLOW_DEFAULT_ARTIFACT_ROOT", metavar: "URI",
+		usage: "artifact location of new experiments",
+		def:   "mlflow-artifacts:/ when serving artifacts, else ./mlruns"}, "")
+	s.String(&cfg.ArtifactsDest, option{group: groupArtifacts, name: "artifacts-destination", env: "MLFLOW_ARTIFACTS_DESTINATION", metavar: "URI",
+		usage: "where the artifact proxy stores artifacts: a folder, file:///path or s3://bucket/prefix; checked at start-up (the folder must be writable, the bucket reachable with the credentials given)",
+		def:   "./mlartifacts"}, "./mlartifacts")
+	s.Bool(&f.serve, option{group: groupArtifacts, name: "serve-artifacts", env: "MLFLOW_SERVE_ARTIFACTS",
+		usage: "serve artifact uploads, downloads and listings through the server (proxy)", def: "on"}, true)
+	s.Bool(&f.noServe, option{group: groupArtifacts, name: "no-serve-artifacts",
+		usage: "do not serve artifacts (as MLFLOW_SERVE_ARTIFACTS=false)"}, false)
+	s.Bool(&cfg.ArtifactsOnly, option{group: groupArtifacts, name: "artifacts-only", env: "MLFLOW_ARTIFACTS_ONLY",
+		usage: "serve only the artifact proxy, with no backend store (the tracking API answers 503), as mlflow server --artifacts-only", def: "off"}, false)
 
-// serverConfig fills the server configuration from flags, with MLflow's
-// flag names, environment variables and defaults. ignored names the
-// `mlflow server` options that were given and that mltrack has no use for,
-// for runServer to log.
-func serverConfig(args []string) (cfg server.Config, ignored []string, err error) {
-	fs := flag.NewFlagSet("mltrack server", flag.ContinueOnError)
-	port, _ := strconv.Atoi(server.Getenv("MLFLOW_PORT", "5000"))
-	fs.StringVar(&cfg.Host, "host", server.Getenv("MLFLOW_HOST", "127.0.0.1"), "address to listen on")
-	fs.StringVar(&cfg.Host, "h", server.Getenv("MLFLOW_HOST", "127.0.0.1"), "shorthand for --host")
-	fs.IntVar(&cfg.Port, "port", port, "port to listen on")
-	fs.IntVar(&cfg.Port, "p", port, "shorthand for --port")
-	fs.StringVar(&cfg.BackendStoreURI, "backend-store-uri", server.Getenv("MLFLOW_BACKEND_STORE_URI", server.DefaultBackendStoreURI), "database: sqlite:///path or postgresql://user@host/db")
-	fs.StringVar(&cfg.DefaultArtifactRoot, "default-artifact-root", server.Getenv("MLFLOW_DEFAULT_ARTIFACT_ROOT", ""), "artifact location of new experiments (default mlflow-artifacts:/ when serving artifacts, else ./mlruns)")
-	fs.StringVar(&cfg.ArtifactsDest, "artifacts-destination", server.Getenv("MLFLOW_ARTIFACTS_DESTINATION", "./mlartifacts"), "where the artifact proxy stores artifacts: a folder, file:// or s3://bucket/prefix")
-	serve := fs.Bool("serve-artifacts", envBool("MLFLOW_SERVE_ARTIFACTS", true), "serve artifacts through the server (proxy)")
-	noServe := fs.Bool("no-serve-artifacts", false, "do not serve artifacts")
-	allowedHosts := fs.String("allowed-hosts", server.Getenv("MLFLOW_SERVER_ALLOWED_HOSTS", ""), "comma-separated Host header patterns to accept (default: localhost and private networks)")
-	origins := fs.String("cors-allowed-origins", server.Getenv("MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", ""), "comma-separated origins allowed to make state-changing API calls")
-	disableSec := fs.Bool("disable-security-middleware", envBool("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", false), "turn off host and CORS checks")
-	maxUpload := fs.Int64("max-artifact-upload-bytes", envInt64("MLTRACK_MAX_ARTIFACT_UPLOAD_BYTES", 0), "largest artifact upload the proxy accepts, in bytes (0: no limit)")
-	appName := fs.String("app-name", "", "application to serve: basic-auth turns on MLflow-compatible authentication (as mlflow server --app-name basic-auth)")
-	authOn := fs.Bool("auth", envBool("MLTRACK_AUTH", false), "turn on authentication and permissions (same as --app-name basic-auth)")
-	authDB := fs.String("auth-database-uri", "", "auth database: sqlite:///path or postgresql://... (default: database_uri of MLFLOW_AUTH_CONFIG_PATH, else sqlite:///basic_auth.db)")
-	authDefault := fs.String("auth-default-permission", "", "permission of users on resources they have no grant for: READ (default, as MLflow), USE, EDIT, MANAGE or NO_PERMISSIONS")
-	authSecure := fs.Bool("auth-secure-cookies", envBool("MLTRACK_AUTH_SECURE_COOKIES", false), "mark session cookies Secure on plain HTTP too (TLS terminated by a reverse proxy)")
-	fs.Int64Var(&cfg.MaxRequestBodyBytes, "max-request-body-bytes", envInt64("MLTRACK_MAX_REQUEST_BODY_BYTES", server.DefaultMaxRequestBodyBytes), "largest body of an API request other than an artifact transfer, in bytes (at most 32 MiB)")
-	fs.DurationVar(&cfg.RequestReadTimeout, "request-read-timeout", envDuration("MLTRACK_REQUEST_READ_TIMEOUT", server.DefaultRequestReadTimeout), "time a client has to send the body of an API request (artifact transfers excepted; negative: no limit)")
-	fs.DurationVar(&cfg.RequestWriteTimeout, "request-write-timeout", envDuration("MLTRACK_REQUEST_WRITE_TIMEOUT", server.DefaultRequestWriteTimeout), "time to answer an API request, from its headers to the last byte of the answer (artifact transfers excepted; negative: no limit)")
-	fs.DurationVar(&cfg.HeaderReadTimeout, "header-read-timeout", envDuration("MLTRACK_HEADER_READ_TIMEOUT", server.DefaultHeaderReadTimeout), "time a client has to send a request's headers, on every route")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("MLTRACK_IDLE_TIMEOUT", server.DefaultIdleTimeout), "time a kept-alive connection may wait for its next request")
-	rate := fs.Float64("rate-limit", envFloat("MLTRACK_RATE_LIMIT", 0), "requests per second allowed to each client address and, with auth, each user (token bucket, per replica; 0: no limit)")
-	burst := fs.Int("rate-limit-burst", int(envInt64("MLTRACK_RATE_LIMIT_BURST", 0)), "requests a client may send at once above --rate-limit (default: the rate, at least 1)")
-	fs.StringVar(&cfg.TLSCertFile, "tls-cert-file", server.Getenv("MLTRACK_TLS_CERT_FILE", ""), "PEM certificate (chain) to serve HTTPS with (needs --tls-key-file)")
-	fs.StringVar(&cfg.TLSKeyFile, "tls-key-file", server.Getenv("MLTRACK_TLS_KEY_FILE", ""), "PEM private key of --tls-cert-file")
-	fs.StringVar(&cfg.PprofAddr, "pprof-addr", server.Getenv("MLTRACK_PPROF_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this address, a listener of its own, e.g. 127.0.0.1:6060 (default: off)")
-	fs.StringVar(&cfg.XFrameOptions, "x-frame-options", server.Getenv("MLFLOW_SERVER_X_FRAME_OPTIONS", "SAMEORIGIN"), "X-Frame-Options header: SAMEORIGIN, DENY, or NONE (no header: the UI may be embedded anywhere)")
-	registryURI := fs.String("registry-store-uri", server.Getenv("MLFLOW_REGISTRY_STORE_URI", ""), "must be the backend store URI if given: mltrack keeps the model registry in the backend store")
-	staticPrefix := fs.String("static-prefix", server.Getenv("MLFLOW_STATIC_PREFIX", ""), "not supported: serve mltrack at the root of its host (a reverse proxy can map a path prefix)")
-	fs.BoolVar(&cfg.ArtifactsOnly, "artifacts-only", envBool("MLFLOW_ARTIFACTS_ONLY", false), "serve only the artifact proxy, with no backend store (the tracking API answers 503), as mlflow server --artifacts-only")
+	s.String(&cfg.Host, option{group: groupNetwork, name: "host", short: "h", env: "MLFLOW_HOST", metavar: "HOST",
+		usage: "address to listen on: 127.0.0.1 for this machine only, 0.0.0.0 for every network (use --allowed-hosts to restrict clients)", def: "127.0.0.1"}, "127.0.0.1")
+	s.Int(&cfg.Port, option{group: groupNetwork, name: "port", short: "p", env: "MLFLOW_PORT", metavar: "PORT",
+		usage: "port to listen on (0: any free port)", def: "5000"}, 5000)
+	s.String(&f.allowedHosts, option{group: groupNetwork, name: "allowed-hosts", env: "MLFLOW_SERVER_ALLOWED_HOSTS", metavar: "LIST",
+		usage: "comma-separated Host header patterns to accept, e.g. mlflow.example.com,mlflow.example.com:* (a guard against DNS rebinding)",
+		def:   "localhost and private networks"}, "")
+	s.String(&f.origins, option{group: groupNetwork, name: "cors-allowed-origins", env: "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS", metavar: "LIST",
+		usage: "comma-separated origins allowed to make state-changing API calls from a browser", def: "localhost origins"}, "")
+	s.Bool(&f.disableSec, option{group: groupNetwork, name: "disable-security-middleware", env: "MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE",
+		usage: "turn off the Host, CORS and X-Frame-Options checks (testing only)", def: "off"}, false)
+	s.String(&cfg.XFrameOptions, option{group: groupNetwork, name: "x-frame-options", env: "MLFLOW_SERVER_X_FRAME_OPTIONS", metavar: "VALUE",
+		usage: "X-Frame-Options header: SAMEORIGIN, DENY, or NONE (no header: the UI may be embedded anywhere)", def: "SAMEORIGIN"}, "SAMEORIGIN")
+	s.String(&cfg.TLSCertFile, option{group: groupNetwork, name: "tls-cert-file", env: "MLTRACK_TLS_CERT_FILE", metavar: "FILE",
+		usage: "PEM certificate (chain) to serve HTTPS with (needs --tls-key-file)", def: "plain HTTP"}, "")
+	s.String(&cfg.TLSKeyFile, option{group: groupNetwork, name: "tls-key-file", env: "MLTRACK_TLS_KEY_FILE", metavar: "FILE",
+		usage: "PEM private key of --tls-cert-file"}, "")
+	s.String(&f.staticPrefix, option{group: groupNetwork, name: "static-prefix", env: "MLFLOW_STATIC_PREFIX", metavar: "PREFIX",
+		usage: "not supported: serve mltrack at the root of its host (a reverse proxy can map a path prefix)"}, "")
+
+	s.String(&f.appName, option{group: groupAuth, name: "app-name", env: "MLTRACK_APP_NAME", metavar: "NAME",
+		usage: "application to serve: basic-auth turns on MLflow-compatible authentication (as mlflow server --app-name basic-auth)", def: "none: no authentication"}, "")
+	s.Bool(&f.authOn, option{group: groupAuth, name: "auth", env: "MLTRACK_AUTH",
+		usage: "turn on authentication and permissions (same as --app-name basic-auth)", def: "off"}, false)
+	s.String(&f.authDB, option{group: groupAuth, name: "auth-database-uri", env: "MLTRACK_AUTH_DATABASE_URI", metavar: "URI",
+		usage: "database of users and permissions: sqlite:///path or postgresql://...",
+		def:   "database_uri of MLFLOW_AUTH_CONFIG_PATH, else sqlite:///basic_auth.db"}, "")
+	s.String(&f.authDefault, option{group: groupAuth, name: "auth-default-permission", env: "MLTRACK_AUTH_DEFAULT_PERMISSION", metavar: "PERMISSION",
+		usage: "permission of users on resources they have no grant for: READ, USE, EDIT, MANAGE or NO_PERMISSIONS", def: "READ, as MLflow"}, "")
+	s.Bool(&f.authSecure, option{group: groupAuth, name: "auth-secure-cookies", env: "MLTRACK_AUTH_SECURE_COOKIES",
+		usage: "mark session cookies Secure on plain HTTP too (TLS terminated by a reverse proxy)", def: "off"}, false)
+
+	s.Int64(&cfg.MaxRequestBodyBytes, option{group: groupLimits, name: "max-request-body-bytes", env: "MLTRACK_MAX_REQUEST_BODY_BYTES", metavar: "BYTES",
+		usage: "largest body of an API request other than an artifact transfer (at most 32 MiB)", def: "33554432 (32 MiB)"}, server.DefaultMaxRequestBodyBytes)
+	s.Int64(&cfg.MaxArtifactUploadBytes, option{group: groupLimits, name: "max-artifact-upload-bytes", env: "MLTRACK_MAX_ARTIFACT_UPLOAD_BYTES", metavar: "BYTES",
+		usage: "largest artifact upload the proxy accepts (0: no limit)", def: "0"}, 0)
+	s.Duration(&cfg.RequestReadTimeout, option{group: groupLimits, name: "request-read-timeout", env: "MLTRACK_REQUEST_READ_TIMEOUT", metavar: "DURATION",
+		usage: "time a client has to send the body of an API request (artifact transfers excepted; negative: no limit)", def: server.DefaultRequestReadTimeout.String()}, server.DefaultRequestReadTimeout)
+	s.Duration(&cfg.RequestWriteTimeout, option{group: groupLimits, name: "request-write-timeout", env: "MLTRACK_REQUEST_WRITE_TIMEOUT", metavar: "DURATION",
+		usage: "time to answer an API request, from its headers to the last byte of the answer (artifact transfers excepted; negative: no limit)", def: server.DefaultRequestWriteTimeout.String()}, server.DefaultRequestWriteTimeout)
+	s.Duration(&cfg.HeaderReadTimeout, option{group: groupLimits, name: "header-read-timeout", env: "MLTRACK_HEADER_READ_TIMEOUT", metavar: "DURATION",
+		usage: "time a client has to send a request's headers, on every route", def: server.DefaultHeaderReadTimeout.String()}, server.DefaultHeaderReadTimeout)
+	s.Duration(&cfg.IdleTimeout, option{group: groupLimits, name: "idle-timeout", env: "MLTRACK_IDLE_TIMEOUT", metavar: "DURATION",
+		usage: "time a kept-alive connection may wait for its next request", def: server.DefaultIdleTimeout.String()}, server.DefaultIdleTimeout)
+	s.Float64(&f.rate, option{group: groupLimits, name: "rate-limit", env: "MLTRACK_RATE_LIMIT", metavar: "PER_SECOND",
+		usage: "requests per second allowed to each client address and, with auth, each user (token bucket, per replica; 0: no limit)", def: "0"}, 0)
+	s.Int(&f.burst, option{group: groupLimits, name: "rate-limit-burst", env: "MLTRACK_RATE_LIMIT_BURST", metavar: "N",
+		usage: "requests a client may send at once above --rate-limit", def: "the rate, at least 1"}, 0)
+
+	s.String(&cfg.PprofAddr, option{group: groupOps, name: "pprof-addr", env: "MLTRACK_PPROF_ADDR", metavar: "ADDR",
+		usage: "serve Go's profiler (/debug/pprof/) on this address, a listener of its own, e.g. 127.0.0.1:6060", def: "off"}, "")
+
 	// Accepted for command-line compatibility with `mlflow server`, so that
 	// switching changes only the command name: mltrack runs no worker
 	// processes, has no Python web server to pass options to, always serves
 	// /metrics and has no development mode.
-	workers := fs.Int("workers", 0, "ignored (MLflow compatibility)")
-	w := fs.Int("w", 0, "ignored (MLflow compatibility)")
-	dev := fs.Bool("dev", false, "ignored (MLflow compatibility)")
-	noUse := map[string]*string{
-		"--gunicorn-opts":     fs.String("gunicorn-opts", server.Getenv("MLFLOW_GUNICORN_OPTS", ""), "ignored (MLflow compatibility)"),
-		"--uvicorn-opts":      fs.String("uvicorn-opts", server.Getenv("MLFLOW_UVICORN_OPTS", ""), "ignored (MLflow compatibility)"),
-		"--waitress-opts":     fs.String("waitress-opts", "", "ignored (MLflow compatibility)"),
-		"--expose-prometheus": fs.String("expose-prometheus", server.Getenv("MLFLOW_EXPOSE_PROMETHEUS", ""), "ignored (MLflow compatibility): /metrics is always served"),
-	}
-	if err := fs.Parse(args); err != nil {
+	s.String(&f.workers, option{group: groupIgnored, name: "workers", short: "w", env: "MLFLOW_WORKERS", metavar: "N", usage: "worker processes: mltrack is one process"}, "")
+	s.String(&f.gunicorn, option{group: groupIgnored, name: "gunicorn-opts", env: "MLFLOW_GUNICORN_OPTS", metavar: "OPTS", usage: "options of gunicorn"}, "")
+	s.String(&f.uvicorn, option{group: groupIgnored, name: "uvicorn-opts", env: "MLFLOW_UVICORN_OPTS", metavar: "OPTS", usage: "options of uvicorn"}, "")
+	s.String(&f.waitress, option{group: groupIgnored, name: "waitress-opts", metavar: "OPTS", usage: "options of waitress"}, "")
+	s.String(&f.prom, option{group: groupIgnored, name: "expose-prometheus", env: "MLFLOW_EXPOSE_PROMETHEUS", metavar: "DIR", usage: "Prometheus metrics folder: /metrics is always served"}, "")
+	s.Bool(&f.dev, option{group: groupIgnored, name: "dev", usage: "development mode"}, false)
+	return s
+}
+
+// serverConfig fills the server configuration from flags and the
+// environment, with MLflow's flag names, environment variables and
+// defaults. ignored names the `mlflow server` options that were given and
+// that mltrack has no use for, for runServer to log. --help prints the
+// flags to stdout and returns flag.ErrHelp.
+func serverConfig(args []string) (cfg server.Config, ignored []string, err error) {
+	return serverConfigTo(args, os.Stdout)
+}
+
+func serverConfigTo(args []string, stdout io.Writer) (cfg server.Config, ignored []string, err error) {
+	var f serverFlags
+	s := newServerOptions(&cfg, &f)
+	if err := s.parse(args, serverHelpHeader, stdout); err != nil {
+		if err == errHelp {
+			fmt.Fprint(stdout, serverHelpFooter)
+		}
 		return cfg, nil, err
 	}
-	for name, v := range noUse {
-		if *v != "" {
+	for name, v := range map[string]string{"--workers": f.workers, "--gunicorn-opts": f.gunicorn, "--uvicorn-opts": f.uvicorn, "--waitress-opts": f.waitress, "--expose-prometheus": f.prom} {
+		if v != "" {
 			ignored = append(ignored, name)
 		}
 	}
-	if *dev {
+	if f.dev {
 		ignored = append(ignored, "--dev")
 	}
-	if *workers != 0 || *w != 0 {
-		ignored = append(ignored, "--workers")
-	}
 	slices.Sort(ignored)
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return cfg, nil, fmt.Errorf("--port %d: want a port number from 0 to 65535", cfg.Port)
+	}
 	switch strings.ToUpper(cfg.XFrameOptions) {
 	case "SAMEORIGIN", "DENY", "NONE":
 	default:
 		return cfg, nil, fmt.Errorf("--x-frame-options %q: want SAMEORIGIN, DENY or NONE", cfg.XFrameOptions)
 	}
-	if *registryURI != "" && *registryURI != cfg.BackendStoreURI {
-		return cfg, nil, fmt.Errorf("--registry-store-uri %q: mltrack keeps the model registry in the backend store; leave it out or give the backend store URI", server.MaskURI(*registryURI))
+	if f.registryURI != "" && f.registryURI != cfg.BackendStoreURI {
+		return cfg, nil, fmt.Errorf("--registry-store-uri %q: mltrack keeps the model registry in the backend store; leave it out or give the backend store URI", server.MaskURI(f.registryURI))
 	}
-	if *staticPrefix != "" {
-		return cfg, nil, fmt.Errorf("--static-prefix is not supported: serve mltrack at the root of its host, behind a reverse proxy that maps %s/ to /", *staticPrefix)
+	if f.staticPrefix != "" {
+		return cfg, nil, fmt.Errorf("--static-prefix is not supported: serve mltrack at the root of its host, behind a reverse proxy that maps %s/ to /", f.staticPrefix)
 	}
-	cfg.ServeArtifacts = *serve && !*noServe
-	cfg.AllowedHosts = server.SplitList(*allowedHosts)
+	cfg.ServeArtifacts = f.serve && !f.noServe
+	cfg.AllowedHosts = server.SplitList(f.allowedHosts)
 	if len(cfg.AllowedHosts) == 0 {
 		cfg.AllowedHosts = server.DefaultAllowedHosts()
 	}
-	cfg.CORSAllowedOrigins = server.SplitList(*origins)
-	cfg.DisableSecurity = *disableSec
-	cfg.MaxArtifactUploadBytes = *maxUpload
-	if *rate != 0 || *burst != 0 {
-		cfg.RateLimit = &server.RateLimit{Rate: *rate, Burst: *burst}
+	cfg.CORSAllowedOrigins = server.SplitList(f.origins)
+	cfg.DisableSecurity = f.disableSec
+	if f.rate != 0 || f.burst != 0 {
+		cfg.RateLimit = &server.RateLimit{Rate: f.rate, Burst: f.burst}
 	}
-	switch *appName {
+	switch f.appName {
 	case "":
 	case "basic-auth":
-		*authOn = true
+		f.authOn = true
 	default:
-		return cfg, nil, fmt.Errorf("--app-name %q is not supported (only basic-auth)", *appName)
+		return cfg, nil, fmt.Errorf("--app-name %q is not supported (only basic-auth)", f.appName)
 	}
-	if *authOn {
-		ac, err := authConfig(*authDB, *authDefault)
+	if f.authOn {
+		ac, err := authConfig(f.authDB, f.authDefault)
 		if err != nil {
 			return cfg, nil, err
 		}
-		ac.SecureCookies = *authSecure
+		ac.SecureCookies = f.authSecure
 		cfg.Auth = &ac
 	}
 	return cfg, ignored, nil
@@ -232,7 +287,7 @@ func authConfig(dbURI, defaultPerm string) (auth.Config, error) {
 
 func runServer(args []string) error {
 	cfg, ignored, err := serverConfig(args)
-	if err == flag.ErrHelp {
+	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {

@@ -38,7 +38,7 @@ func TestServerConfigMLflowOptions(t *testing.T) {
 		{name: "x-frame-options flag", args: []string{"--x-frame-options", "DENY"}, ignored: "[]", check: wantXFO("DENY")},
 		{name: "x-frame-options env", env: map[string]string{"MLFLOW_SERVER_X_FRAME_OPTIONS": "none"}, ignored: "[]", check: wantXFO("none")},
 		{name: "x-frame-options bad", args: []string{"--x-frame-options", "ALLOW-FROM x"}, err: "want SAMEORIGIN, DENY or NONE"},
-		{name: "unknown option", args: []string{"--no-such-option"}, err: "flag provided but not defined"},
+		{name: "unknown option", args: []string{"--no-such-option"}, err: "flag provided but not defined: --no-such-option"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -74,5 +74,77 @@ func wantXFO(want string) func(t *testing.T, cfg server.Config) {
 		if cfg.XFrameOptions != want {
 			t.Errorf("X-Frame-Options %q, want %q", cfg.XFrameOptions, want)
 		}
+	}
+}
+
+// TestServerConfigRefusesMisconfiguration: a value that does not parse, from
+// a flag or its environment variable, and arguments the parser would
+// otherwise drop stop the server at start-up with a message naming them,
+// never a silent default.
+func TestServerConfigRefusesMisconfiguration(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		err  []string // parts of the error
+	}{
+		{name: "MLFLOW_PORT not a number", env: map[string]string{"MLFLOW_PORT": "abc"}, err: []string{`MLFLOW_PORT="abc"`, "--port", "not an integer"}},
+		{name: "--port not a number", args: []string{"--port", "abc"}, err: []string{`invalid value "abc" for flag --port`}},
+		{name: "port out of range", args: []string{"--port", "70000"}, err: []string{"--port 70000", "0 to 65535"}},
+		{name: "MLFLOW_PORT out of range", env: map[string]string{"MLFLOW_PORT": "-1"}, err: []string{"--port -1"}},
+		{name: "arguments after a positional word", args: []string{"extra", "--port", "5112"}, err: []string{`unexpected argument "extra"`}},
+		{name: "positional word at the end", args: []string{"--port", "5112", "extra"}, err: []string{`unexpected argument "extra"`}},
+		{name: "MLTRACK_ size not a number", env: map[string]string{"MLTRACK_MAX_REQUEST_BODY_BYTES": "10MB"}, err: []string{`MLTRACK_MAX_REQUEST_BODY_BYTES="10MB"`, "--max-request-body-bytes", "not an integer"}},
+		{name: "MLTRACK_ upload size not a number", env: map[string]string{"MLTRACK_MAX_ARTIFACT_UPLOAD_BYTES": "1e9x"}, err: []string{"MLTRACK_MAX_ARTIFACT_UPLOAD_BYTES"}},
+		{name: "MLTRACK_ duration without unit", env: map[string]string{"MLTRACK_REQUEST_READ_TIMEOUT": "30"}, err: []string{`MLTRACK_REQUEST_READ_TIMEOUT="30"`, "not a duration"}},
+		{name: "MLTRACK_ rate not a number", env: map[string]string{"MLTRACK_RATE_LIMIT": "fast"}, err: []string{`MLTRACK_RATE_LIMIT="fast"`, "not a number"}},
+		{name: "MLTRACK_ burst not a number", env: map[string]string{"MLTRACK_RATE_LIMIT_BURST": "2.5"}, err: []string{"MLTRACK_RATE_LIMIT_BURST"}},
+		{name: "boolean not a boolean", env: map[string]string{"MLFLOW_SERVE_ARTIFACTS": "maybe"}, err: []string{`MLFLOW_SERVE_ARTIFACTS="maybe"`, "not a boolean"}},
+		{name: "MLTRACK_AUTH not a boolean", env: map[string]string{"MLTRACK_AUTH": "enabled"}, err: []string{"MLTRACK_AUTH"}},
+		{name: "two bad variables, both named", env: map[string]string{"MLFLOW_PORT": "x", "MLTRACK_IDLE_TIMEOUT": "y"}, err: []string{"MLFLOW_PORT", "MLTRACK_IDLE_TIMEOUT"}},
+		{name: "unknown flag, GNU style", args: []string{"--backend-store"}, err: []string{"flag provided but not defined: --backend-store", "mltrack server --help"}},
+	}
+	vars := []string{"MLFLOW_PORT", "MLTRACK_MAX_REQUEST_BODY_BYTES", "MLTRACK_MAX_ARTIFACT_UPLOAD_BYTES", "MLTRACK_REQUEST_READ_TIMEOUT", "MLTRACK_RATE_LIMIT", "MLTRACK_RATE_LIMIT_BURST", "MLFLOW_SERVE_ARTIFACTS", "MLTRACK_AUTH", "MLTRACK_IDLE_TIMEOUT"}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, k := range vars {
+				t.Setenv(k, c.env[k])
+			}
+			_, _, err := serverConfig(c.args)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range c.err {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestServerConfigFromEnvironment: every kind of value is read from its
+// environment variable, booleans as click reads them, and a flag wins over
+// its variable.
+func TestServerConfigFromEnvironment(t *testing.T) {
+	t.Setenv("MLFLOW_PORT", "5123")
+	t.Setenv("MLTRACK_MAX_REQUEST_BODY_BYTES", "1048576")
+	t.Setenv("MLTRACK_REQUEST_READ_TIMEOUT", "45s")
+	t.Setenv("MLTRACK_RATE_LIMIT", "2.5")
+	t.Setenv("MLFLOW_SERVE_ARTIFACTS", "off")
+	t.Setenv("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", "Yes")
+	cfg, _, err := serverConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Port != 5123 || cfg.MaxRequestBodyBytes != 1<<20 || cfg.RequestReadTimeout.String() != "45s" || cfg.RateLimit == nil || cfg.RateLimit.Rate != 2.5 || cfg.ServeArtifacts || !cfg.DisableSecurity {
+		t.Errorf("config from the environment: %+v", cfg)
+	}
+	cfg, _, err = serverConfig([]string{"--port=5200", "-p", "5300", "--serve-artifacts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Port != 5300 || !cfg.ServeArtifacts {
+		t.Errorf("flags over the environment: port %d, serve artifacts %v", cfg.Port, cfg.ServeArtifacts)
 	}
 }
