@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/mltrack/mltrack/internal/mlflow"
+	"github.com/mltrack/mltrack/internal/store/sqlstore"
 )
 
 // The auth database has MLflow's basic-auth tables (users,
@@ -56,10 +56,8 @@ func openDB(ctx context.Context, uri string) (*db, error) {
 		if path == "" || path == ":memory:" {
 			return nil, errors.New("auth: an in-memory auth database would lose every user at restart; give a file")
 		}
-		if dir := filepath.Dir(path); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, fmt.Errorf("auth: create folder for %s: %w", path, err)
-			}
+		if err := sqlstore.CheckSQLitePath(path); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
 		}
 		dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
@@ -68,6 +66,11 @@ func openDB(ctx context.Context, uri string) (*db, error) {
 			return nil, fmt.Errorf("auth: open sqlite %s: %w", path, err)
 		}
 		s.SetMaxOpenConns(4)
+		if err := s.PingContext(ctx); err != nil {
+			s.Close()
+			abs, _ := filepath.Abs(path)
+			return nil, fmt.Errorf("auth: open SQLite database %s: %w", abs, err)
+		}
 		d.sql = s
 	case "postgresql", "postgres":
 		_, rest, _ := strings.Cut(uri, "://")

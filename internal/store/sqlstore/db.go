@@ -109,15 +109,44 @@ func sqlitePath(uri string) (path string, query string) {
 	return strings.TrimPrefix(rest, "/"), query
 }
 
+// CheckSQLitePath refuses a SQLite database file whose folder does not
+// exist or is not a folder, naming the path: mltrack creates the file, not
+// folders, as MLflow (SQLAlchemy's sqlite fails "unable to open database
+// file" there), so that a mistyped path is an error at start-up rather than
+// a new, empty database somewhere unexpected.
+func CheckSQLitePath(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("SQLite database %s: its folder %s does not exist (create it, or fix the path: sqlite:///relative/path.db or sqlite:////absolute/path.db)", sqliteAbs(path), sqliteAbs(dir))
+	case err != nil:
+		return fmt.Errorf("SQLite database %s: %w", sqliteAbs(path), err)
+	case !st.IsDir():
+		return fmt.Errorf("SQLite database %s: %s is not a folder", sqliteAbs(path), sqliteAbs(dir))
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("SQLite database %s is a folder, not a file", sqliteAbs(path))
+	}
+	return nil
+}
+
+// sqliteAbs is a database path as an error shows it: absolute, so that a
+// relative path's working directory is visible.
+func sqliteAbs(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
 func (s *Store) openSQLite(uri string) error {
 	s.d = sqliteDialect{}
 	path, _ := sqlitePath(uri)
 	memory := path == ":memory:"
 	if !memory {
-		if dir := filepath.Dir(path); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("store: create folder for %s: %w", path, err)
-			}
+		if err := CheckSQLitePath(path); err != nil {
+			return fmt.Errorf("store: %w", err)
 		}
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=case_sensitive_like(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
@@ -141,6 +170,12 @@ func (s *Store) openSQLite(uri string) error {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
+	if err := w.Ping(); err != nil {
+		// SQLite's own message ("unable to open database file (14)")
+		// does not say which file.
+		w.Close()
+		return fmt.Errorf("store: open SQLite database %s: %w", sqliteAbs(path), err)
+	}
 	s.writeDB = w
 	if memory {
 		s.db = w
