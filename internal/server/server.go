@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.ServeArtifacts {
 		if err := s.openArtifacts(ctx); err != nil {
-			st.Close()
+			s.Close()
 			return nil, err
 		}
 	}
@@ -153,8 +153,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	default:
 		repo, err := artifact.Open(ctx, root)
 		if err != nil {
-			st.Close()
+			s.Close()
 			return nil, fmt.Errorf("default artifact root %s: %w", MaskURI(root), err)
+		}
+		// Clients write there themselves; the server only reads (listings
+		// and downloads for the UI). A root the server can't use is worth
+		// a warning at start-up, not a refusal: clients may hold
+		// credentials the server lacks.
+		if err := artifact.Check(ctx, repo); err != nil {
+			log.Warn("the default artifact root is not usable by the server: artifact listings and downloads through it will fail", "default_artifact_root", MaskURI(root), "err", err)
 		}
 		s.resolver.Roots[root] = repo
 	}
@@ -170,6 +177,9 @@ func (s *Server) openArtifacts(ctx context.Context) error {
 	}
 	var err error
 	if s.artifacts, err = artifact.Open(ctx, dest); err != nil {
+		return fmt.Errorf("artifacts destination %s: %w", MaskURI(dest), err)
+	}
+	if err := artifact.Check(ctx, s.artifacts); err != nil {
 		return fmt.Errorf("artifacts destination %s: %w", MaskURI(dest), err)
 	}
 	return nil
