@@ -10,9 +10,15 @@ import (
 	"github.com/mltrack/mltrack/web"
 )
 
+// uiAssetPrefix is the folder of web/dist that holds the UI's built files
+// (Vite's assetsDir), referred to by index.html.
+const uiAssetPrefix = "assets/"
+
 // uiHandler serves the embedded single-page app. Assets are served as files
-// (fingerprinted names, cached for a long time); any other path that is not
-// a file answers index.html so that client-side URLs can be shared.
+// (fingerprinted names, cached for a long time) and a missing one is a 404:
+// answering the page instead would hand a script or style sheet HTML, and
+// cache it. Any other path that is not a file answers index.html so that
+// client-side URLs can be shared.
 func uiHandler(dist fs.FS, mux *http.ServeMux) http.Handler {
 	files := http.FileServerFS(dist)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -30,11 +36,17 @@ func uiHandler(dist fs.FS, mux *http.ServeMux) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		p := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
 		if p != "" && p != "." {
-			if st, err := fs.Stat(dist, p); err == nil && !st.IsDir() {
-				if strings.HasPrefix(p, "assets/") {
+			st, err := fs.Stat(dist, p)
+			if err == nil && !st.IsDir() {
+				if strings.HasPrefix(p, uiAssetPrefix) {
 					h.Set("Cache-Control", "public, max-age=31536000, immutable")
 				}
 				files.ServeHTTP(w, r)
+				return
+			}
+			if strings.HasPrefix(p+"/", uiAssetPrefix) {
+				h.Set("Cache-Control", "no-cache")
+				plain(w, http.StatusNotFound, "Not Found")
 				return
 			}
 		}
