@@ -99,6 +99,20 @@ func TestComposeFile(t *testing.T) {
 	if test := dig(c, "services", "mltrack", "healthcheck", "test"); !strings.Contains(strings.Join(toStrings(test), " "), "/ready") {
 		t.Errorf("mltrack's health check does not ask /ready: %v", test)
 	}
+	// Third-party images are pinned: a release tag, never latest (MinIO's
+	// latest moved under the compose file once already: its health check
+	// tool went away). MinIO's own to one release.
+	release := regexp.MustCompile(`^minio/(minio|mc):RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$`)
+	for _, svc := range []string{"postgres", "minio", "create-bucket"} {
+		img := toString(dig(c, "services", svc, "image"))
+		name, tag, ok := strings.Cut(img, ":")
+		if !ok || tag == "" || tag == "latest" || strings.Contains(tag, "$") {
+			t.Errorf("service %s: image %q is not pinned to a tag", svc, img)
+		}
+		if strings.HasPrefix(name, "minio/") && !release.MatchString(img) {
+			t.Errorf("service %s: image %q, want a MinIO release tag (RELEASE.YYYY-MM-DDThh-mm-ssZ)", svc, img)
+		}
+	}
 	wantDeps := map[string]string{"postgres": "service_healthy", "create-bucket": "service_completed_successfully"}
 	for dep, cond := range wantDeps {
 		if got := dig(c, "services", "mltrack", "depends_on", dep, "condition"); got != cond {
@@ -569,4 +583,162 @@ func toStrings(v any) []string {
 func hasKey(m map[string]any, k string) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// interpolateWith expands compose's ${VAR:-default} with vars, falling
+// back to the defaults, as `docker compose` does with a .env file.
+func interpolateWith(s string, vars map[string]string) string {
+	return composeVar.ReplaceAllStringFunc(s, func(m string) string {
+		sm := composeVar.FindStringSubmatch(m)
+		if v, ok := vars[sm[1]]; ok && v != "" {
+			return v
+		}
+		return sm[2]
+	})
+}
+
+// TestComposeDatabasePassword: a database password with the characters a
+// URI reserves (@, /, :, ?, #, %) works as the compose file passes it. The
+// compose file's mltrack environment, rendered with that password as
+// deploy/.env would set it, is run against a PostgreSQL that checks
+// passwords (scram-sha-256 over TCP) with a role that has it; the same
+// environment with a wrong password is refused, so the password is the one
+// checked.
+func TestComposeDatabasePassword(t *testing.T) {
+	docs := loadYAML(t, filepath.Join(repoRoot(), "deploy", "docker-compose.yaml"))
+	svc := dig(docs[0], "services", "mltrack")
+	pg := newPGClusterAuth(t, "--auth-local=trust", "--auth-host=scram-sha-256")
+	const user, password, db = "mlflow_team", "p@ss/w:rd?#%2F1", "mlflow_team"
+	pg.psql("CREATE ROLE " + user + " LOGIN PASSWORD '" + password + "'")
+	pg.psql("CREATE DATABASE " + db + " OWNER " + user)
+
+	render := func(pw string) []string {
+		vars := map[string]string{"POSTGRES_USER": user, "POSTGRES_PASSWORD": pw, "POSTGRES_DB": db}
+		composeEnv, _ := dig(svc, "environment").(map[string]any)
+		var env []string
+		for k, v := range composeEnv {
+			v := interpolateWith(toString(v), vars)
+			if k == "MLFLOW_BACKEND_STORE_URI" {
+				// The postgres service, as this test reaches it.
+				if !strings.Contains(v, "@postgres:5432/") {
+					t.Fatalf("MLFLOW_BACKEND_STORE_URI %q does not point at postgres:5432", v)
+				}
+				v = strings.Replace(v, "@postgres:5432/", "@127.0.0.1:"+strconv.Itoa(pg.port)+"/", 1)
+			}
+			if strings.HasPrefix(k, "MLFLOW_S3_") || strings.HasPrefix(k, "AWS_") {
+				continue // artifacts go to a local folder here
+			}
+			env = append(env, k+"="+v)
+		}
+		return env
+	}
+
+	// The right password: the server starts, and writes to that database.
+	p := startServer(t, render(password), "--artifacts-destination", t.TempDir())
+	p.waitReady(t, 60*time.Second)
+	c := newClient(t, p.base)
+	var e struct {
+		ExperimentID string `json:"experiment_id"`
+	}
+	c.must("POST", "/api/2.0/mlflow/experiments/create", map[string]any{"name": "password-with-reserved-characters"}, &e)
+	if e.ExperimentID == "" {
+		t.Fatal("no experiment created")
+	}
+	p.stop()
+
+	// A wrong password: refused at start-up.
+	bad := startServer(t, render("wrong/p@ss"), "--artifacts-destination", t.TempDir())
+	select {
+	case <-bad.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("a wrong password did not stop the server:\n%s", bad.output())
+	}
+	if out := bad.output(); !strings.Contains(out, "password authentication failed") {
+		t.Errorf("wrong password: %s", out)
+	}
+}
+
+// dockerignored reports whether .dockerignore's patterns leave rel (a path
+// relative to the build context) out of the context, as Docker matches
+// them: a pattern matches the path or one of its parent folders, "**"
+// matches any number of folders, "*" and "?" stay within one, a leading
+// "/" is dropped and a "!" pattern brings a path back.
+func dockerignored(patterns []string, rel string) bool {
+	toRE := func(p string) *regexp.Regexp {
+		p = strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/")
+		var b strings.Builder
+		for i := 0; i < len(p); i++ {
+			switch {
+			case strings.HasPrefix(p[i:], "**/"):
+				b.WriteString("(?:.*/)?")
+				i += 2
+			case strings.HasPrefix(p[i:], "**"):
+				b.WriteString(".*")
+				i++
+			case p[i] == '*':
+				b.WriteString("[^/]*")
+			case p[i] == '?':
+				b.WriteString("[^/]")
+			default:
+				b.WriteString(regexp.QuoteMeta(p[i : i+1]))
+			}
+		}
+		return regexp.MustCompile("^" + b.String() + "$")
+	}
+	ignored := false
+	for _, p := range patterns {
+		neg := strings.HasPrefix(p, "!")
+		re := toRE(strings.TrimPrefix(p, "!"))
+		for q := rel; q != "." && q != ""; q = filepath.Dir(q) {
+			if re.MatchString(q) {
+				ignored = !neg
+				break
+			}
+		}
+	}
+	return ignored
+}
+
+// TestDockerignore: the build context leaves out local binaries, databases,
+// artifacts, test output and secrets, and keeps every file the build needs
+// (every tracked Go file, go.mod, go.sum and the embedded web/dist).
+func TestDockerignore(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot(), ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			patterns = append(patterns, l)
+		}
+	}
+	for _, p := range []string{
+		".git/HEAD", "mltrack", "bin/mltrack", "cmd/mltrack/mltrack.test", "internal/api/api.test",
+		"mlflow.db", "mlflow.db-wal", "mlflow.db-shm", "basic_auth.db", "data/mlflow.db",
+		"mlartifacts/1/abc/artifacts/model.pkl", "mlruns/0/meta.yaml",
+		"web/node_modules/vite/package.json", "test/npm-client/node_modules/x/index.js",
+		"web/test-results/screenshot.png", "web/tests/ui.test.mjs", "test-output/x.png", "tmp/x",
+		"cpu.prof", "coverage.out", "deploy/.env",
+	} {
+		if !dockerignored(patterns, p) {
+			t.Errorf("%s goes into the build context", p)
+		}
+	}
+	out, err := exec.Command("git", "-C", repoRoot(), "ls-files", "*.go", "go.mod", "go.sum", "web/dist", "Dockerfile").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	files := strings.Fields(string(out))
+	if len(files) < 50 {
+		t.Fatalf("git ls-files found only %d files", len(files))
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		if dockerignored(patterns, f) {
+			t.Errorf("%s, which the build needs, is left out of the build context", f)
+		}
+	}
 }

@@ -79,6 +79,14 @@ func postgresBin() string {
 // tools run as the postgres user (runuser).
 func newPGCluster(t testing.TB) *pgCluster {
 	t.Helper()
+	return newPGClusterAuth(t, "-A", "trust")
+}
+
+// newPGClusterAuth is newPGCluster with initdb's authentication options,
+// e.g. "--auth-local=trust", "--auth-host=scram-sha-256" for a cluster that
+// checks passwords over TCP.
+func newPGClusterAuth(t testing.TB, authArgs ...string) *pgCluster {
+	t.Helper()
 	bin := postgresBin()
 	if bin == "" {
 		need(t, "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install postgresql")
@@ -108,7 +116,9 @@ func newPGCluster(t testing.TB) *pgCluster {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := c.run(filepath.Join(bin, "initdb"), "-D", c.data(), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
+	initdb := append([]string{"-D", c.data()}, authArgs...)
+	initdb = append(initdb, "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync")
+	if out, err := c.run(filepath.Join(bin, "initdb"), initdb...); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 	c.Start()
@@ -131,6 +141,18 @@ func (c *pgCluster) run(name string, args ...string) ([]byte, error) {
 	}
 	cmd.Dir = c.dir
 	return cmd.CombinedOutput()
+}
+
+// psql runs SQL as the superuser over the cluster's Unix socket.
+func (c *pgCluster) psql(sql string) {
+	c.t.Helper()
+	psql := filepath.Join(c.bin, "psql")
+	if _, err := os.Stat(psql); err != nil {
+		psql = "psql"
+	}
+	if out, err := c.run(psql, "-h", c.dir, "-p", strconv.Itoa(c.port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql); err != nil {
+		c.t.Fatalf("psql %s: %v\n%s", sql, err, out)
+	}
 }
 
 func (c *pgCluster) pgctl(args ...string) error {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
@@ -206,6 +207,11 @@ func (s *Store) openPostgres(uri string) error {
 	if scheme, rest, _ := strings.Cut(uri, "://"); strings.Contains(scheme, "+") {
 		uri = "postgresql://" + rest
 	}
+	if _, err := pgx.ParseConfig(uri); err != nil {
+		// pgx's message quotes the URI, and for a password with reserved
+		// characters pieces of the password with it.
+		return fmt.Errorf("store: the PostgreSQL URI %s does not parse as postgresql://user:password@host:port/database?options; URL-encode reserved characters of the password (@ as %%40, / as %%2F, : as %%3A, # as %%23, ? as %%3F, %% as %%25) or pass the password apart in PGPASSWORD", redactedPostgresURI(uri))
+	}
 	db, err := sql.Open("pgx", uri)
 	if err != nil {
 		return fmt.Errorf("store: open postgresql: %w", err)
@@ -214,6 +220,16 @@ func (s *Store) openPostgres(uri string) error {
 	db.SetMaxIdleConns(s.opts.MaxOpenConns)
 	s.db, s.writeDB = db, db
 	return nil
+}
+
+// redactedPostgresURI shows a URI that did not parse without anything
+// between the scheme and the last "@" (where a password would be).
+func redactedPostgresURI(uri string) string {
+	scheme, rest, _ := strings.Cut(uri, "://")
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		return scheme + "://xxxxx@" + rest[i+1:]
+	}
+	return scheme + "://" + rest
 }
 
 // Close closes the database connections.

@@ -73,3 +73,28 @@ func TestOpenRefusesBadSQLitePath(t *testing.T) {
 		t.Errorf("relative path: %v", err)
 	}
 }
+
+// TestOpenPostgresURIDoesNotParse: a PostgreSQL URI that does not parse (a
+// password with reserved characters, not URL-encoded) is refused at once
+// with how to write it, and no piece of the password is shown.
+func TestOpenPostgresURIDoesNotParse(t *testing.T) {
+	for _, pw := range []string{"p@ss/w:rd?#x1", "se#cret%zz"} {
+		uri := "postgresql://mlflow:" + pw + "@127.0.0.1:5432/mlflow"
+		s, err := sqlstore.Open(context.Background(), uri, sqlstore.Options{})
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: opened", pw)
+		}
+		msg := err.Error()
+		for _, want := range []string{"postgresql://xxxxx@127.0.0.1:5432/mlflow", "%40", "PGPASSWORD"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: error %q lacks %q", pw, msg, want)
+			}
+		}
+		for _, piece := range []string{"ss/w", "rd?", "#x1", "se#", "cret", "%zz"} {
+			if strings.Contains(pw, piece) && strings.Contains(msg, piece) {
+				t.Errorf("%s: error shows %q of the password: %s", pw, piece, msg)
+			}
+		}
+	}
+}
