@@ -414,6 +414,16 @@ func TestDockerfileBuild(t *testing.T) {
 	if !strings.Contains(build.last("RUN"), "CGO_ENABLED=0 go build") {
 		t.Errorf("the build stage's last RUN is %q, want a static `CGO_ENABLED=0 go build`", build.last("RUN"))
 	}
+	// The docs give the same static build for a binary outside the image.
+	for _, doc := range []string{"docs/deployment.md", "README.md"} {
+		d, err := os.ReadFile(filepath.Join(repoRoot(), doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(d), "CGO_ENABLED=0 go ") {
+			t.Errorf("%s gives no static (CGO_ENABLED=0) build of the binary", doc)
+		}
+	}
 	if filepath.Base(copied) != "mltrack" {
 		t.Fatalf("the runtime stage copies %s, want the built mltrack", copied)
 	}
