@@ -92,6 +92,8 @@ func (r *S3) Check(ctx context.Context) error {
 		reason = "the store does not know the access key (AWS_ACCESS_KEY_ID)"
 	case "SignatureDoesNotMatch":
 		reason = "the secret key does not match the access key (AWS_SECRET_ACCESS_KEY)"
+	case "InvalidToken", "ExpiredToken", "TokenRefreshRequired":
+		reason = "the session token is not accepted (AWS_SESSION_TOKEN)"
 	case "AccessDenied", "AllAccessDisabled":
 		reason = fmt.Sprintf("access denied: the credentials may not list the bucket %q", r.cfg.Bucket)
 	case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":

@@ -4,23 +4,27 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mltrack/mltrack/internal/artifact/artifacttest"
 )
 
-// TestArtifactStoreDown points the artifact proxy at an S3 endpoint that
-// refuses connections: artifact calls get the retryable 503
-// TEMPORARILY_UNAVAILABLE naming the artifact store (not the database),
-// and the tracking API goes on answering.
+// TestArtifactStoreDown starts the artifact proxy on an S3 store that then
+// goes away (its endpoint refuses connections): artifact calls get the
+// retryable 503 TEMPORARILY_UNAVAILABLE naming the artifact store (not the
+// database), and the tracking API goes on answering. (A store that is down
+// at start-up stops the server: TestStartupRefusesMisconfiguration.)
 func TestArtifactStoreDown(t *testing.T) {
-	port := freePort(t) // nothing listens there
-	env := []string{"MLFLOW_S3_ENDPOINT_URL=http://127.0.0.1:" + strconv.Itoa(port),
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_MAX_ATTEMPTS=1"}
+	s3 := artifacttest.StartVersityGW(t)
+	s3.CreateBucket(t, "bucket")
+	env := []string{"MLFLOW_S3_ENDPOINT_URL=" + s3.Endpoint,
+		"AWS_ACCESS_KEY_ID=" + s3.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3.SecretKey, "AWS_MAX_ATTEMPTS=1"}
 	srv := startServer(t, env, "--backend-store-uri", "sqlite:///"+filepath.Join(t.TempDir(), "mlflow.db"),
 		"--artifacts-destination", "s3://bucket/artifacts")
 	srv.waitReady(t, 30*time.Second)
+	s3.Stop()
 	c := newClient(t, srv.base)
 
 	for _, req := range []struct{ method, path string }{

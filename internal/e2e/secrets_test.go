@@ -3,13 +3,13 @@ package e2e
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mltrack/mltrack/internal/artifact/artifacttest"
 	"github.com/mltrack/mltrack/internal/testdb"
 )
 
@@ -39,18 +39,34 @@ func TestSecretsNeverLogged(t *testing.T) {
 	dbURI := u.String()
 	authURI := testdb.SQLiteURI(t)
 
+	// The S3 store knows these keys, so that the server starts (it probes
+	// the store); it goes away before the requests, which then fail.
+	s3 := artifacttest.StartVersityGWWithKeys(t, "AKIAEXAMPLEKEYID", awsSecret)
+	s3.CreateBucket(t, "bucket")
 	env := []string{
 		"AWS_ACCESS_KEY_ID=AKIAEXAMPLEKEYID",
 		"AWS_SECRET_ACCESS_KEY=" + awsSecret,
-		"AWS_SESSION_TOKEN=" + awsToken,
 		"AWS_REGION=us-east-1",
-		"MLFLOW_S3_ENDPOINT_URL=http://127.0.0.1:" + strconv.Itoa(freePort(t)), // nothing listens there
+		"MLFLOW_S3_ENDPOINT_URL=" + s3.Endpoint, // stopped once the server is up
 		"MLFLOW_AUTH_ADMIN_PASSWORD=" + adminPassword,
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
-	srv := startServer(t, env, "--backend-store-uri", dbURI, "--artifacts-destination", "s3://bucket/prefix",
-		"--app-name", "basic-auth", "--auth-database-uri", authURI)
+	args := []string{"--backend-store-uri", dbURI, "--artifacts-destination", "s3://bucket/prefix",
+		"--app-name", "basic-auth", "--auth-database-uri", authURI}
+	// First with a session token the store does not accept: the start-up
+	// probe refuses, and says so without the token.
+	refused := startServer(t, append(env[:len(env):len(env)], "AWS_SESSION_TOKEN="+awsToken), args...)
+	select {
+	case <-refused.done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("a session token the store refuses did not stop the server")
+	}
+	if out := refused.output(); !strings.Contains(out, "AWS_SESSION_TOKEN") {
+		t.Errorf("the refusal does not name AWS_SESSION_TOKEN:\n%s", out)
+	}
+	srv := startServer(t, env, args...)
 	srv.waitReady(t, 30*time.Second)
+	s3.Stop()
 	hc := newHTTPClient(2)
 
 	do := func(method, path, user, pass, token, body string) int {
@@ -95,7 +111,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}
 	}
 	srv.stop()
-	log := srv.output()
+	log := refused.output() + srv.output()
 	if !strings.Contains(log, "xxxxx") {
 		t.Errorf("the start-up line does not show the masked database URI:\n%s", log)
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,7 +30,13 @@ type S3Server struct {
 	AccessKey string
 	SecretKey string
 	Dir       string // the posix folder behind it
+
+	stop func() // kills the gateway and waits for it (idempotent)
 }
+
+// Stop kills the gateway before the test ends (an S3 outage); the address
+// then refuses connections.
+func (s *S3Server) Stop() { s.stop() }
 
 // versityGWPath finds the binary on PATH or in $(go env GOPATH)/bin.
 func versityGWPath() (string, error) {
@@ -50,6 +57,13 @@ func versityGWPath() (string, error) {
 // when CI is set and is skipped otherwise, with the install command.
 func StartVersityGW(tb testing.TB) *S3Server {
 	tb.Helper()
+	return StartVersityGWWithKeys(tb, "mltrack-test-key", "mltrack-test-secret")
+}
+
+// StartVersityGWWithKeys is StartVersityGW with the given root access key
+// and secret.
+func StartVersityGWWithKeys(tb testing.TB, accessKey, secretKey string) *S3Server {
+	tb.Helper()
 	bin, err := versityGWPath()
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -57,7 +71,7 @@ func StartVersityGW(tb testing.TB) *S3Server {
 		}
 		tb.Skipf("%v; install it with: %s", err, VersityGWInstall)
 	}
-	srv := &S3Server{AccessKey: "mltrack-test-key", SecretKey: "mltrack-test-secret", Dir: tb.TempDir()}
+	srv := &S3Server{AccessKey: accessKey, SecretKey: secretKey, Dir: tb.TempDir()}
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		tb.Fatal(err)
@@ -75,13 +89,18 @@ func StartVersityGW(tb testing.TB) *S3Server {
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start versitygw: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		_ = logFile.Close()
-	})
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	var once sync.Once
+	srv.stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+			_ = logFile.Close()
+		})
+	}
+	tb.Cleanup(srv.stop)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -90,9 +109,9 @@ func StartVersityGW(tb testing.TB) *S3Server {
 			break
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
 			out, _ := os.ReadFile(logPath)
-			tb.Fatalf("versitygw exited (%v):\n%s", err, out)
+			tb.Fatalf("versitygw exited (%v):\n%s", waitErr, out)
 		default:
 		}
 		if time.Now().After(deadline) {
