@@ -103,6 +103,8 @@ func TestServerConfigRefusesMisconfiguration(t *testing.T) {
 		{name: "MLTRACK_AUTH not a boolean", env: map[string]string{"MLTRACK_AUTH": "enabled"}, err: []string{"MLTRACK_AUTH"}},
 		{name: "two bad variables, both named", env: map[string]string{"MLFLOW_PORT": "x", "MLTRACK_IDLE_TIMEOUT": "y"}, err: []string{"MLFLOW_PORT", "MLTRACK_IDLE_TIMEOUT"}},
 		{name: "unknown flag, GNU style", args: []string{"--backend-store"}, err: []string{"flag provided but not defined: --backend-store", "mltrack server --help"}},
+		{name: "flag without its value, GNU style", args: []string{"--port"}, err: []string{"flag needs an argument: --port"}},
+		{name: "bad value, GNU style", args: []string{"--idle-timeout", "5"}, err: []string{`invalid value "5" for flag --idle-timeout`}},
 	}
 	vars := []string{"MLFLOW_PORT", "MLTRACK_MAX_REQUEST_BODY_BYTES", "MLTRACK_MAX_ARTIFACT_UPLOAD_BYTES", "MLTRACK_REQUEST_READ_TIMEOUT", "MLTRACK_RATE_LIMIT", "MLTRACK_RATE_LIMIT_BURST", "MLFLOW_SERVE_ARTIFACTS", "MLTRACK_AUTH", "MLTRACK_IDLE_TIMEOUT"}
 	for _, c := range cases {

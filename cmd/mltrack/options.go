@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,6 +168,10 @@ func parseBool(v string) (bool, error) {
 	return false, errors.New("not a boolean (true/false, 1/0, yes/no, on/off)")
 }
 
+// singleDashLong finds the flag package's "-name" for a long flag in its
+// error messages ("flag needs an argument: -port").
+var singleDashLong = regexp.MustCompile(`(^|[ :])-([a-z][a-z0-9-]+)`)
+
 // errHelp is returned by parse after --help was printed.
 var errHelp = flag.ErrHelp
 
@@ -181,8 +186,7 @@ func (s *options) parse(args []string, header string, stdout io.Writer) error {
 		}
 		// The flag package writes "-name"; the help and the docs write
 		// "--name".
-		msg := strings.Replace(err.Error(), "flag -", "flag --", 1)
-		msg = strings.Replace(msg, "defined: -", "defined: --", 1)
+		msg := singleDashLong.ReplaceAllString(err.Error(), "$1--$2")
 		return fmt.Errorf("%s (%s --help lists the flags)", msg, s.fs.Name())
 	}
 	if s.fs.NArg() > 0 {
