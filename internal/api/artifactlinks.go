@@ -34,13 +34,10 @@ type listing struct {
 	RootURI string             `json:"root_uri"`
 }
 
-// listUnder lists directory dir below the artifact URI root, naming files
-// by their path relative to root as MLflow does.
+// listUnder lists directory dir (already checked with
+// artifact.ValidatePath) below the artifact URI root, naming files by their
+// path relative to root as MLflow does.
 func (a *API) listUnder(r *http.Request, root, dir string) (any, error) {
-	dir, err := artifact.ValidatePath(dir)
-	if err != nil {
-		return nil, err
-	}
 	out := listing{RootURI: root}
 	repo, base, err := a.resolve(root)
 	if err != nil {
@@ -72,6 +69,10 @@ func (a *API) listRunArtifacts(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// As MLflow, the path is checked before the run is looked up.
+	if dir, err = artifact.ValidatePath(dir); err != nil {
+		return nil, err
+	}
 	run, err := a.Tracking.GetRun(r.Context(), id)
 	if err != nil {
 		return nil, err
@@ -88,6 +89,9 @@ func (a *API) listLoggedModelArtifacts(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if dir, err = artifact.ValidatePath(dir); err != nil {
+		return nil, err
+	}
 	m, err := a.LoggedModels.GetLoggedModel(r.Context(), r.PathValue("model_id"))
 	if err != nil {
 		return nil, err
@@ -95,16 +99,21 @@ func (a *API) listLoggedModelArtifacts(r *http.Request) (any, error) {
 	return a.listUnder(r, m.Info.ArtifactURI, dir)
 }
 
-// download streams the file p below the artifact URI root.
-func (a *API) download(w http.ResponseWriter, r *http.Request, root, p string) {
-	p, err := artifact.ValidatePath(p)
+// filePathParam reads and checks the query's path of a file download, as
+// MLflow does before it looks up the run or version: missing or the root
+// itself is a missing parameter, a path that could leave the root is
+// "Invalid path".
+func filePathParam(r *http.Request, name string) (string, error) {
+	p, err := artifact.ValidatePath(r.URL.Query().Get(name))
 	if err == nil && p == "" {
-		err = mlflow.MissingParam("path")
+		err = mlflow.MissingParam(name)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
+	return p, err
+}
+
+// download streams the file p (checked by filePathParam) below the
+// artifact URI root.
+func (a *API) download(w http.ResponseWriter, r *http.Request, root, p string) {
 	repo, base, err := a.resolve(root)
 	if err != nil {
 		writeError(w, r, err)
@@ -114,13 +123,18 @@ func (a *API) download(w http.ResponseWriter, r *http.Request, root, p string) {
 }
 
 func (a *API) getRunArtifact(w http.ResponseWriter, r *http.Request) {
+	file, err := filePathParam(r, "path")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	p, err := readParams(r)
 	if err == nil {
 		var id string
 		if id, err = runID(p); err == nil {
 			var run *mlflow.Run
 			if run, err = a.Tracking.GetRun(r.Context(), id); err == nil {
-				a.download(w, r, run.Info.ArtifactURI, r.URL.Query().Get("path"))
+				a.download(w, r, run.Info.ArtifactURI, file)
 				return
 			}
 		}
@@ -129,6 +143,11 @@ func (a *API) getRunArtifact(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getModelVersionArtifact(w http.ResponseWriter, r *http.Request) {
+	file, err := filePathParam(r, "path")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	_, name, version, err := nameAndVersion(r)
 	if err != nil {
 		writeError(w, r, err)
@@ -143,5 +162,5 @@ func (a *API) getModelVersionArtifact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, mlflow.InvalidParam("model version %s/%d has no resolvable storage location (%s)", name, version, uri))
 		return
 	}
-	a.download(w, r, uri, r.URL.Query().Get("path"))
+	a.download(w, r, uri, file)
 }

@@ -370,6 +370,7 @@ func (s *Store) SearchLoggedModels(ctx context.Context, q store.LoggedModelQuery
 	}
 	where := []string{"lm.lifecycle_stage = 'active'", "lm.experiment_id IN (" + placeholders(len(exps)) + ")"}
 	args = append(args, exps...)
+	hasMetricFilter := false
 	for _, c := range q.Filter {
 		var (
 			clause string
@@ -391,10 +392,13 @@ func (s *Store) SearchLoggedModels(ctx context.Context, q store.LoggedModelQuery
 				clause, cargs, err = s.compare(col, asString(c))
 			}
 		case "metric":
-			expr, dargs := latestMetricExpr(q.Datasets)
-			var arg any = c.Value.Num
-			clause = expr + " " + c.Op + " ?"
-			cargs = append(append([]any{c.Key}, dargs...), arg)
+			// As MLflow: any logged value of the metric (on the request's
+			// datasets, if any) that satisfies the comparison, not only the
+			// latest one.
+			dc, dargs := datasetClause(q.Datasets)
+			clause = "EXISTS (SELECT 1 FROM logged_model_metrics m WHERE m.model_id = lm.model_id AND m.metric_name = ? AND m.metric_value " + c.Op + " ?" + dc + ")"
+			cargs = append([]any{c.Key, c.Value.Num}, dargs...)
+			hasMetricFilter = true
 			if !c.Value.IsNum || !oneOfOps(c.Op, "=", "!=", "<", "<=", ">", ">=") {
 				err = mlflow.InvalidParam("Invalid comparison for metrics.%s", c.Key)
 			}
@@ -414,6 +418,13 @@ func (s *Store) SearchLoggedModels(ctx context.Context, q store.LoggedModelQuery
 			return nil, false, err
 		}
 		where, args = append(where, clause), append(args, cargs...)
+	}
+	if len(q.Datasets) > 0 && !hasMetricFilter {
+		// Datasets without a metric filter keep the models with any
+		// metric on one of them, as MLflow does.
+		dc, dargs := datasetClause(q.Datasets)
+		where = append(where, "EXISTS (SELECT 1 FROM logged_model_metrics m WHERE m.model_id = lm.model_id"+dc+")")
+		args = append(args, dargs...)
 	}
 	var (
 		order     []string

@@ -627,8 +627,14 @@ func (s *Store) resolveSource(ctx context.Context, q querier, c *store.CreateMod
 			return "", fmt.Errorf("store: resolve %s: %w", c.Source, err)
 		}
 	}
-	if c.RunID == "" && c.ModelID != "" {
-		if _, runID, err := s.loggedModelLocation(ctx, q, c.ModelID); err == nil {
+	if c.ModelID != "" {
+		// As MLflow, a version of an unknown logged model is refused (MLflow
+		// looks the model up to take its run, or to record the version on it).
+		_, runID, err := s.loggedModelLocation(ctx, q, c.ModelID)
+		if err != nil {
+			return "", err
+		}
+		if c.RunID == "" {
 			c.RunID = runID
 		}
 	}
@@ -720,6 +726,11 @@ func (s *Store) CreateModelVersion(ctx context.Context, c store.CreateModelVersi
 					return err
 				}
 			}
+			if c.ModelID != "" && !isPromptVersion(c.Tags) {
+				if err := s.recordVersionOnLoggedModel(ctx, tx, c.ModelID, c.Name, version); err != nil {
+					return err
+				}
+			}
 			mv, err = s.getModelVersion(ctx, tx, c.Name, version)
 			return err
 		})
@@ -728,6 +739,43 @@ func (s *Store) CreateModelVersion(ctx context.Context, c store.CreateModelVersi
 		}
 		return mv, err
 	}
+}
+
+// isPromptVersion reports whether a version's tags mark it as a prompt
+// version, which MLflow does not record on a logged model.
+func isPromptVersion(tags []mlflow.Tag) bool {
+	for _, t := range tags {
+		if t.Key == mlflow.TagIsPrompt {
+			return true
+		}
+	}
+	return false
+}
+
+// recordVersionOnLoggedModel adds the version to the logged model's
+// mlflow.modelVersions tag, as MLflow's model-versions/create does for a
+// version with a model_id. The model's row is locked on PostgreSQL so that
+// versions created at once do not overwrite each other's entry.
+func (s *Store) recordVersionOnLoggedModel(ctx context.Context, tx *sql.Tx, modelID, name string, version int64) error {
+	q := "SELECT experiment_id FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'"
+	if s.d.name() == "postgres" {
+		q += " FOR UPDATE"
+	}
+	var exp int64
+	err := tx.QueryRowContext(ctx, s.q(q), modelID).Scan(&exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return mlflow.LoggedModelNotFound(modelID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: get logged model: %w", err)
+	}
+	var current sql.NullString
+	err = tx.QueryRowContext(ctx, s.q("SELECT tag_value FROM logged_model_tags WHERE model_id = ? AND tag_key = ?"), modelID, mlflow.TagModelVersions).Scan(&current)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: read logged model tag: %w", err)
+	}
+	value := mlflow.AddModelVersion(current.String, name, version)
+	return s.upsertLoggedModelTag(ctx, tx, modelID, exp, mlflow.Tag{Key: mlflow.TagModelVersions, Value: value})
 }
 
 func (s *Store) upsertModelVersionTag(ctx context.Context, q querier, name string, version int64, t mlflow.Tag) error {

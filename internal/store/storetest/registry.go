@@ -33,6 +33,8 @@ func RunRegistry(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 		{"SearchLoggedModels", testSearchLoggedModels},
 		{"VersionSources", testVersionSources},
 		{"LoggedModelMetricOrder", testLoggedModelMetricOrder},
+		{"SearchLoggedModelsByMetricAndDataset", testSearchLoggedModelsByMetricAndDataset},
+		{"ModelVersionOnLoggedModel", testModelVersionOnLoggedModel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -600,5 +602,116 @@ func testLoggedModelMetricOrder(t *testing.T, s *sqlstore.Store) {
 	}
 	if fmt.Sprint(keys) != "[train_loss val_accuracy zeta alpha]" {
 		t.Fatalf("metrics in order %v, want the logging order [train_loss val_accuracy zeta alpha]", keys)
+	}
+}
+
+// testSearchLoggedModelsByMetricAndDataset is MLflow's
+// test_search_logged_models (datasets without a filter keep only the models
+// with a metric on them) and its SQL store's metric filter, which matches a
+// model when any logged value of the metric satisfies it.
+func testSearchLoggedModelsByMetricAndDataset(t *testing.T, s *sqlstore.Store) {
+	exp := regMust(s.CreateExperiment(ctx, "lm-ds", "", nil))
+	run := regMust(s.CreateRun(ctx, store.CreateRun{ExperimentID: exp, StartTime: 1}))
+	a := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "a"})).Info.ModelID
+	b := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "b"})).Info.ModelID
+	regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "c"}))
+	points := []mlflow.Metric{
+		{Key: "acc", Value: 0.9, Timestamp: 1, Step: 0, ModelID: a, DatasetName: "dataset", DatasetDigest: "123"},
+		{Key: "acc", Value: 0.1, Timestamp: 2, Step: 1, ModelID: a, DatasetName: "dataset", DatasetDigest: "123"},
+		{Key: "acc", Value: 0.3, Timestamp: 1, Step: 0, ModelID: b},
+	}
+	if err := s.LogBatch(ctx, run.Info.RunID, points, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	byName := []store.LoggedModelOrder{{FieldName: "name", Ascending: true}}
+	cases := []struct {
+		filter   string
+		datasets []store.LoggedModelDataset
+		want     string
+	}{
+		{"", nil, "[a b c]"},
+		{"", []store.LoggedModelDataset{{DatasetName: "dataset", DatasetDigest: "123"}}, "[a]"},
+		{"", []store.LoggedModelDataset{{DatasetName: "dataset"}}, "[a]"},
+		{"", []store.LoggedModelDataset{{DatasetName: "dataset", DatasetDigest: "456"}}, "[]"},
+		{"", []store.LoggedModelDataset{{DatasetName: "other"}, {DatasetName: "dataset"}}, "[a]"},
+		// Any value counts: a's first value passes, its latest does not.
+		{"metrics.acc > 0.5", nil, "[a]"},
+		{"metrics.acc < 0.2", nil, "[a]"},
+		{"metrics.acc < 0.5", nil, "[a b]"},
+		{"metrics.acc = 0.3", nil, "[b]"},
+		{"metrics.acc < 0.5", []store.LoggedModelDataset{{DatasetName: "dataset"}}, "[a]"},
+		{"metrics.acc = 0.3", []store.LoggedModelDataset{{DatasetName: "dataset"}}, "[]"},
+		{"metrics.missing > 0", nil, "[]"},
+	}
+	for _, c := range cases {
+		f, err := search.ParseLoggedModelFilter(c.filter)
+		if err != nil {
+			t.Fatalf("%q: %v", c.filter, err)
+		}
+		ms, _, err := s.SearchLoggedModels(ctx, store.LoggedModelQuery{ExperimentIDs: []string{exp}, Filter: f, Datasets: c.datasets, OrderBy: byName, Page: store.Page{MaxResults: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, m := range ms {
+			got = append(got, m.Info.Name)
+		}
+		if fmt.Sprint(got) != c.want {
+			t.Errorf("filter %q datasets %+v: got %v, want %s", c.filter, c.datasets, got, c.want)
+		}
+	}
+}
+
+// testModelVersionOnLoggedModel is MLflow's test_create_model_version_model_id:
+// a version created with a model_id is listed in the logged model's
+// mlflow.modelVersions tag, in the text Python's json.dumps writes.
+func testModelVersionOnLoggedModel(t *testing.T, s *sqlstore.Store) {
+	exp := regMust(s.CreateExperiment(ctx, "mv-lm", "", nil))
+	m := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "net"}))
+	id := m.Info.ModelID
+	regMust(s.CreateRegisteredModel(ctx, "model", "", nil))
+	regMust(s.CreateRegisteredModel(ctx, "mödel \"2\"", "", nil))
+	tagOf := func() string {
+		t.Helper()
+		for _, tg := range regMust(s.GetLoggedModel(ctx, id)).Info.Tags {
+			if tg.Key == mlflow.TagModelVersions {
+				return tg.Value
+			}
+		}
+		return ""
+	}
+	regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "model", Source: m.Info.ArtifactURI, ModelID: id}))
+	if got, want := tagOf(), `[{"name": "model", "version": 1}]`; got != want {
+		t.Fatalf("after v1: %s, want %s", got, want)
+	}
+	regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "model", Source: m.Info.ArtifactURI, ModelID: id}))
+	if got, want := tagOf(), `[{"name": "model", "version": 1}, {"name": "model", "version": 2}]`; got != want {
+		t.Fatalf("after v2: %s, want %s", got, want)
+	}
+	regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "mödel \"2\"", Source: m.Info.ArtifactURI, ModelID: id}))
+	if got, want := tagOf(), `[{"name": "model", "version": 1}, {"name": "model", "version": 2}, {"name": "m\u00f6del \"2\"", "version": 1}]`; got != want {
+		t.Fatalf("after another model: %s, want %s", got, want)
+	}
+	// A version without model_id, or of a prompt, leaves the tag alone.
+	regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "model", Source: m.Info.ArtifactURI}))
+	regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "model", Source: m.Info.ArtifactURI, ModelID: id,
+		Tags: []mlflow.Tag{{Key: mlflow.TagIsPrompt, Value: "true"}}}))
+	if got := tagOf(); strings.Count(got, "{") != 3 {
+		t.Fatalf("tag changed by a version without model_id or a prompt: %s", got)
+	}
+	// A hand-written value that is not a list starts over.
+	if err := s.SetLoggedModelTags(ctx, id, []mlflow.Tag{{Key: mlflow.TagModelVersions, Value: "garbage"}}); err != nil {
+		t.Fatal(err)
+	}
+	regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "model", Source: m.Info.ArtifactURI, ModelID: id}))
+	if got, want := tagOf(), `[{"name": "model", "version": 5}]`; got != want {
+		t.Fatalf("after garbage: %s, want %s", got, want)
+	}
+	// An unknown logged model is refused and creates no version.
+	unknown := "m-00000000000000000000000000000000"
+	_, err := s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "model", Source: "mlflow-artifacts:/x", RunID: "r", ModelID: unknown})
+	wantCode(t, err, mlflow.ResourceDoesNotExist, "Logged model with ID '"+unknown+"' not found.")
+	if _, err := s.GetModelVersion(ctx, "model", 6); err == nil {
+		t.Fatal("a version was created for an unknown logged model")
 	}
 }
