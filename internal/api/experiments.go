@@ -87,6 +87,11 @@ func (a *API) createExperiment(r *http.Request) (any, error) {
 			return nil, err
 		}
 	}
+	// A relative local path is stored absolute, against the server's
+	// working directory, as MLflow's store does.
+	if loc, err = resolveArtifactLocation(loc); err != nil {
+		return nil, err
+	}
 	id, err := a.Tracking.CreateExperiment(r.Context(), name, loc, tags)
 	if err != nil {
 		return nil, err

@@ -3,9 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
-	"path"
-	"regexp"
 	"strings"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
@@ -441,98 +438,6 @@ func (a *API) createModelVersion(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return modelVersionResponse{mv}, nil
-}
-
-var uriScheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.\-]*):`)
-
-// splitURI is the part of Python's urlparse MLflow's checks use: scheme,
-// host and path (without query and fragment).
-func splitURI(uri string) (scheme, host, p string) {
-	rest := uri
-	if m := uriScheme.FindStringSubmatch(uri); m != nil && len(m[1]) > 1 {
-		scheme, rest = strings.ToLower(m[1]), uri[len(m[0]):]
-	}
-	if strings.HasPrefix(rest, "//") {
-		rest = rest[2:]
-		i := strings.IndexAny(rest, "/?#")
-		if i < 0 {
-			i = len(rest)
-		}
-		host, rest = rest[:i], rest[i:]
-	}
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	return scheme, host, rest
-}
-
-// isLocalURI is MLflow's is_local_uri: a plain path, or file: on this host.
-func isLocalURI(uri string) bool {
-	scheme, host, _ := splitURI(uri)
-	if scheme == "" {
-		return true
-	}
-	remote := host != "" && host != "." && !strings.HasPrefix(host, "localhost") && !strings.HasPrefix(host, "127.0.0.1")
-	return scheme == "file" && !remote
-}
-
-func localPath(uri string) string {
-	_, _, p := splitURI(uri)
-	return path.Clean("/" + p)
-}
-
-// validateModelVersionSource applies MLflow's rules for a version's source:
-// a local path only inside the artifact folder of the run (or logged model)
-// named in the request, and no relative path parts in any other URI.
-func (a *API) validateModelVersionSource(r *http.Request, c store.CreateModelVersion) error {
-	if isLocalURI(c.Source) {
-		var root string
-		switch {
-		case c.ModelID != "" && a.LoggedModels != nil:
-			if m, err := a.LoggedModels.GetLoggedModel(r.Context(), c.ModelID); err == nil {
-				root = m.Info.ArtifactURI
-			}
-		case c.RunID != "" && a.Tracking != nil:
-			if run, err := a.Tracking.GetRun(r.Context(), c.RunID); err == nil {
-				root = run.Info.ArtifactURI
-			}
-		}
-		if root != "" && isLocalURI(root) {
-			src, dir := localPath(c.Source), localPath(root)
-			if src == dir || strings.HasPrefix(src, strings.TrimSuffix(dir, "/")+"/") {
-				return nil
-			}
-		}
-		return mlflow.InvalidParam("Invalid model version source: '%s'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id.", c.Source)
-	}
-	source := c.Source
-	for {
-		u, err := unquotePlus(source)
-		if err != nil || u == source {
-			break
-		}
-		source = u
-	}
-	_, _, p := splitURI(source)
-	p = strings.TrimRight(p, "/")
-	for strings.Contains(p, "//") {
-		p = strings.ReplaceAll(p, "//", "/")
-	}
-	bad := strings.Contains(p, "\x00") || !strings.HasPrefix(p, "/") || path.Clean(p) != p
-	for _, part := range strings.Split(source, "/") {
-		if part == ".." {
-			bad = true
-		}
-	}
-	if bad {
-		return mlflow.InvalidParam("Invalid model version source: '%s'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path.", c.Source)
-	}
-	return nil
-}
-
-// unquotePlus is Python's urllib.parse.unquote_plus.
-func unquotePlus(s string) (string, error) {
-	return url.QueryUnescape(s)
 }
 
 func (a *API) getModelVersion(r *http.Request) (any, error) {
