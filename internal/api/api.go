@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mltrack/mltrack/internal/artifact"
@@ -56,7 +57,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	routes = append(routes, route{"GET", "server-features", wrap(serverFeatures)})
 	methods := map[string][]string{} // path -> methods, for 405 answers
 	for _, prefix := range []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"} {
-		for _, rt := range routes {
+		prefixRoutes := routes
+		if prefix == "/ajax-api/2.0/mlflow/" {
+			prefixRoutes = append(slices.Clip(routes), a.ajaxRoutes()...)
+		}
+		for _, rt := range prefixRoutes {
 			mux.Handle(rt.method+" "+prefix+rt.path, rt.h)
 			methods[prefix+rt.path] = append(methods[prefix+rt.path], rt.method)
 		}

@@ -202,6 +202,16 @@ var matrixCases = []matrixCase{
 	}},
 	{"GET", "/metrics", adminOnly, 0, nil},
 	{"GET", "/api/2.0/mltrack/metrics/get-history-downsampled?run_ids={run}&metric_key=m&max_points=10", onExperiment, auth.ActRead, nil},
+
+	// MLflow's UI-only routes (under /ajax-api/ only).
+	{"GET", "/ajax-api/2.0/mlflow/logged-models/{lm}/artifacts/files?artifact_file_path=MLmodel", onExperiment, auth.ActRead, nil},
+	{"GET", "/ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id={run}&metric_key=m", onExperiment, auth.ActRead, nil},
+	{"POST", "/ajax-api/2.0/mlflow/experiments/search-datasets", onNothing, 0, func(f fixture, a string) any { return map[string]any{"experiment_ids": []string{f.exp}} }},
+	{"POST", "/ajax-api/2.0/mlflow/upload-artifact?run_uuid={run}&path=up.txt", onExperiment, auth.ActUpdate, func(f fixture, a string) any { return []byte("data") }},
+	{"POST", "/ajax-api/2.0/mlflow/runs/create-promptlab-run", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"experiment_id": f.exp, "prompt_template": "say {{ x }}", "prompt_parameters": []map[string]string{{"key": "x", "value": "hi"}},
+			"model_route": "r", "model_input": "say hi", "model_output": "hi", "mlflow_version": "3.6.0"}
+	}},
 }
 
 func expBody(f fixture, a string) any   { return map[string]any{"experiment_id": f.exp} }

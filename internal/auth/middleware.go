@@ -257,6 +257,20 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 			return false, err
 		}
 		return expPerm(id)
+	case tRunInQuery:
+		q := r.URL.Query()
+		runID := q.Get("run_id")
+		if runID == "" {
+			runID = q.Get("run_uuid")
+		}
+		if runID == "" {
+			return false, mlflow.InvalidParam("Request must specify run_uuid.")
+		}
+		id, err := s.lookup.RunExperimentID(ctx, runID)
+		if err != nil {
+			return false, err
+		}
+		return expPerm(id)
 	case tRuns:
 		ids := append(f.all("run_ids"), f.all("run_id")...)
 		if len(ids) == 0 {

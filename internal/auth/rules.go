@@ -30,6 +30,7 @@ const (
 	tRegisteredModel         // name field
 	tArtifactPath            // proxy path <experiment_id>/... -> that experiment
 	tArtifactListPath        // proxy listing: the "path" query field, as above
+	tRunInQuery              // run_id (or run_uuid) in the query string of a request whose body is data
 )
 
 // filterKind names how a search route's results are limited to what the
@@ -206,6 +207,15 @@ var otherRules = map[string]rule{
 	"GET " + ownPrefix + "tokens/list":      signedIn(),
 	"DELETE " + ownPrefix + "tokens/revoke": signedIn(),
 	"GET " + ownPrefix + "users/list":       admin(),
+	// MLflow's UI-only routes, which exist under /ajax-api/ only. MLflow 3.6
+	// checks no permission for a logged model's file; here it is READ on the
+	// model's experiment, as for its listing. Dataset summaries are limited
+	// to the readable experiments, as runs/search is.
+	"GET /ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files": on(tLoggedModel, ActRead),
+	"GET /ajax-api/2.0/mlflow/metrics/get-history-bulk":                 on(tRuns, ActRead),
+	"POST /ajax-api/2.0/mlflow/experiments/search-datasets":             signedIn().filtered(fRestrictExperiments),
+	"POST /ajax-api/2.0/mlflow/upload-artifact":                         on(tRunInQuery, ActUpdate),
+	"POST /ajax-api/2.0/mlflow/runs/create-promptlab-run":               on(tExperiment, ActUpdate),
 	// The UI's downsampled histories: READ on every run's experiment, as
 	// get-history-bulk-interval.
 	"GET /api/2.0/mltrack/metrics/get-history-downsampled":      on(tRuns, ActRead),

@@ -98,6 +98,15 @@ type Dataset struct {
 	SourceType string `json:"source_type"`
 }
 
+// DatasetSummary is MLflow's DatasetSummary message: a dataset some run of
+// an experiment used, with the context its input was tagged with.
+type DatasetSummary struct {
+	ExperimentID string `json:"experiment_id"`
+	Name         string `json:"name"`
+	Digest       string `json:"digest"`
+	Context      string `json:"context,omitempty"`
+}
+
 // DatasetInput links a dataset to a run, with input tags (e.g. mlflow.data.context).
 type DatasetInput struct {
 	Dataset Dataset `json:"dataset"`

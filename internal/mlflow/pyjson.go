@@ -31,11 +31,11 @@ func AddModelVersion(current, name string, version int64) string {
 	}
 	for _, it := range list {
 		if isModelVersionEntry(it, name, version) {
-			return pyJSON(nil, list)
+			return PyJSON(list)
 		}
 	}
-	entry := pyObject{keys: []string{"name", "version"}, vals: []any{name, json.Number(strconv.FormatInt(version, 10))}}
-	return pyJSON(nil, append(list, entry))
+	entry := PyObject{Keys: []string{"name", "version"}, Vals: []any{name, json.Number(strconv.FormatInt(version, 10))}}
+	return PyJSON(append(list, entry))
 }
 
 // isModelVersionEntry is Python's == between a decoded list element and
@@ -60,17 +60,17 @@ func isModelVersionEntry(v any, name string, version int64) bool {
 	return err == nil && f == float64(version)
 }
 
-// pyObject is a JSON object whose keys keep their order, as a Python dict.
-type pyObject struct {
-	keys []string
-	vals []any
+// PyObject is a JSON object whose keys keep their order, as a Python dict.
+type PyObject struct {
+	Keys []string
+	Vals []any
 }
 
-// pyJSON appends v as Python's json.dumps writes it with its defaults.
-// Objects decoded into Go maps lose their key order; they are written with
-// sorted keys.
-func pyJSON(b []byte, v any) string {
-	return string(appendPyJSON(b, v))
+// PyJSON is v as Python's json.dumps writes it with its defaults. v holds
+// nil, bool, string, json.Number, []any, PyObject and map[string]any (whose
+// keys, having lost their order, are written sorted).
+func PyJSON(v any) string {
+	return string(appendPyJSON(nil, v))
 }
 
 func appendPyJSON(b []byte, v any) []byte {
@@ -95,15 +95,15 @@ func appendPyJSON(b []byte, v any) []byte {
 			b = appendPyJSON(b, e)
 		}
 		return append(b, ']')
-	case pyObject:
+	case PyObject:
 		b = append(b, '{')
-		for i, k := range x.keys {
+		for i, k := range x.Keys {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
 			b = appendPyString(b, k)
 			b = append(b, ": "...)
-			b = appendPyJSON(b, x.vals[i])
+			b = appendPyJSON(b, x.Vals[i])
 		}
 		return append(b, '}')
 	case map[string]any:
@@ -112,9 +112,9 @@ func appendPyJSON(b []byte, v any) []byte {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		o := pyObject{keys: keys}
+		o := PyObject{Keys: keys}
 		for _, k := range keys {
-			o.vals = append(o.vals, x[k])
+			o.Vals = append(o.Vals, x[k])
 		}
 		return appendPyJSON(b, o)
 	}

@@ -113,6 +113,9 @@ type Downsampled struct {
 	Downsampled bool
 }
 
+// MaxDatasetSummaries bounds SearchDatasets, as MLflow's SQL store does.
+const MaxDatasetSummaries = 1000
+
 // Tracking is the tracking store: experiments, runs, metrics, params, tags,
 // inputs and outputs. Methods return *mlflow.Error values for conditions the
 // client must see (not found, already exists, invalid state) and wrapped
@@ -139,6 +142,10 @@ type Tracking interface {
 	LogInputs(ctx context.Context, runID string, datasets []mlflow.DatasetInput, models []mlflow.ModelInput) error
 	LogOutputs(ctx context.Context, runID string, models []mlflow.ModelOutput) error
 	SearchRuns(ctx context.Context, q RunQuery) ([]mlflow.Run, string, error)
+	// SearchDatasets lists the distinct (experiment, dataset name, digest,
+	// input context) of the datasets logged as inputs to runs of the
+	// experiments, at most MaxDatasetSummaries of them.
+	SearchDatasets(ctx context.Context, experimentIDs []string) ([]mlflow.DatasetSummary, error)
 	// LogModelHistory appends to the run's mlflow.log-model.history tag
 	// (the legacy runs/log-model endpoint).
 	LogModelHistory(ctx context.Context, runID string, model json.RawMessage) error

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Tracking) {
 		{"Params", testParams},
 		{"Tags", testTags},
 		{"Inputs", testInputs},
+		{"SearchDatasets", testSearchDatasets},
 		{"Outputs", testOutputs},
 		{"MetricHistory", testMetricHistory},
 		{"BulkInterval", testBulkInterval},
@@ -388,6 +389,42 @@ func testInputs(t *testing.T, s store.Tracking) {
 		t.Fatalf("dataset search found %d runs", len(runs))
 	}
 	wantErr(t, s.LogInputs(ctx, "missing", nil, nil), mlflow.ResourceDoesNotExist, "")
+}
+
+// testSearchDatasets is MLflow's test_search_dataset_handler_returns_expected_results
+// and its SQL store's _search_datasets: one summary per dataset and input
+// context, only of the experiments asked for.
+func testSearchDatasets(t *testing.T, s store.Tracking) {
+	exp := newExperiment(t, s, "e")
+	other := newExperiment(t, s, "other")
+	empty := newExperiment(t, s, "empty")
+	r1 := newRun(t, s, exp, "r1", 1)
+	r2 := newRun(t, s, exp, "r2", 2)
+	r3 := newRun(t, s, other, "r3", 3)
+	train := mlflow.Dataset{Name: "name1", Digest: "digest1", SourceType: "source_type1", Source: "source1"}
+	withContext := func(d mlflow.Dataset, c string) mlflow.DatasetInput {
+		return mlflow.DatasetInput{Dataset: d, Tags: []mlflow.Tag{{Key: mlflow.DatasetContextTag, Value: c}, {Key: "other", Value: "x"}}}
+	}
+	ok(t, s.LogInputs(ctx, r1, []mlflow.DatasetInput{withContext(train, "training")}, nil))
+	// The same dataset and context from another run is one summary.
+	ok(t, s.LogInputs(ctx, r2, []mlflow.DatasetInput{withContext(train, "training"), {Dataset: mlflow.Dataset{Name: "bare", Digest: "d0", SourceType: "local", Source: "{}"}}}, nil))
+	ok(t, s.LogInputs(ctx, r3, []mlflow.DatasetInput{withContext(mlflow.Dataset{Name: "eval", Digest: "d2", SourceType: "local", Source: "{}"}, "eval")}, nil))
+	got := must(s.SearchDatasets(ctx, []string{exp}))(t)
+	want := []mlflow.DatasetSummary{
+		{ExperimentID: exp, Name: "bare", Digest: "d0"},
+		{ExperimentID: exp, Name: "name1", Digest: "digest1", Context: "training"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("one experiment: %+v, want %+v", got, want)
+	}
+	if got := must(s.SearchDatasets(ctx, []string{exp, other}))(t); len(got) != 3 {
+		t.Fatalf("two experiments: %+v", got)
+	}
+	if got := must(s.SearchDatasets(ctx, []string{empty, "123456"}))(t); len(got) != 0 {
+		t.Fatalf("no datasets: %+v", got)
+	}
+	_, err := s.SearchDatasets(ctx, []string{"id_1"})
+	wantErr(t, err, mlflow.InvalidParameterValue, "Invalid experiment id")
 }
 
 func testOutputs(t *testing.T, s store.Tracking) {
