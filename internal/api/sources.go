@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"io/fs"
 	"net/http"
 	"os"
@@ -100,10 +99,9 @@ func localFilePath(uri string) string {
 	return p
 }
 
-// resolveLocalPath is pathlib's Path(p).resolve(): absolute against the
-// working directory, "." and ".." resolved, symbolic links of the part
-// that exists followed.
-func resolveLocalPath(p string) (string, error) {
+// absLocalPath is p absolute against the working directory, with "." and
+// ".." resolved.
+func absLocalPath(p string) (string, error) {
 	if !filepath.IsAbs(p) {
 		cwd, err := os.Getwd()
 		if err != nil {
@@ -111,29 +109,51 @@ func resolveLocalPath(p string) (string, error) {
 		}
 		p = filepath.Join(cwd, p)
 	}
-	p = filepath.Clean(p)
-	// Follow the links of the longest prefix that exists.
-	rest := ""
-	for cur := p; ; {
-		real, err := filepath.EvalSymlinks(cur)
-		if err == nil {
-			return filepath.Join(real, rest), nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) && !isNotDir(err) {
-			return filepath.Join(cur, rest), nil
-		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return p, nil
-		}
-		rest = filepath.Join(filepath.Base(cur), rest)
-		cur = parent
-	}
+	return filepath.Clean(p), nil
 }
 
-func isNotDir(err error) bool {
-	var pe *fs.PathError
-	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "not a directory")
+// resolveLocalPath is pathlib's Path(p).resolve() (os.path.realpath):
+// absolute against the working directory, each component's symbolic link
+// followed before the next ".." applies; components that do not exist are
+// taken as they are.
+func resolveLocalPath(p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		cwd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		p = cwd + "/" + p
+	}
+	resolved := "/"
+	parts := strings.Split(p, "/")
+	for links := 0; len(parts) > 0; {
+		part := parts[0]
+		parts = parts[1:]
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			resolved = filepath.Dir(resolved)
+			continue
+		}
+		next := filepath.Join(resolved, part)
+		fi, err := os.Lstat(next)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 || links >= 40 {
+			resolved = next
+			continue
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			resolved = next
+			continue
+		}
+		links++
+		if filepath.IsAbs(target) {
+			resolved = "/"
+		}
+		parts = append(strings.Split(target, "/"), parts...)
+	}
+	return resolved, nil
 }
 
 // within reports whether p is dir or below it.
@@ -221,11 +241,17 @@ func (a *API) validateModelVersionSource(r *http.Request, c store.CreateModelVer
 			}
 			root = run.Info.ArtifactURI
 		}
-		src, err := resolveLocalPath(localFilePath(c.Source))
+		local := localFilePath(c.Source)
+		// MLflow names the resolved path once it has one; here without
+		// following links, so that the message tells nothing about the
+		// server's files.
+		if shown, err = absLocalPath(local); err != nil {
+			return err
+		}
+		src, err := resolveLocalPath(local)
 		if err != nil {
 			return err
 		}
-		shown = src // MLflow names the resolved path once it has one
 		rootLocal, err := isLocalURI(root)
 		if err != nil {
 			return err

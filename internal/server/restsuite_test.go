@@ -215,9 +215,15 @@ func TestRESTModelVersionLocalSources(t *testing.T) {
 		if err := os.Symlink(outside, filepath.Join(dir, "escape")); err != nil {
 			t.Fatal(err)
 		}
-		resolvedOutside, _ := filepath.EvalSymlinks(outside)
+		// The message names the path without following the link: it tells
+		// nothing about the server's files.
 		c.wantError(c.send("POST", create, map[string]any{"name": "model", "source": dir + "/escape/model", "run_id": run}), 400, "INVALID_PARAMETER_VALUE",
-			"Invalid model version source: '"+resolvedOutside+"/model'. "+notLocal)
+			"Invalid model version source: '"+dir+"/escape/model'. "+notLocal)
+		// ".." applies after the link is followed, as pathlib resolves:
+		// escape/../x is beside the link's target, not in the run's folder.
+		c.wantError(c.send("POST", create, map[string]any{"name": "model", "source": "file://" + dir + "/escape/../model", "run_id": run}), 400, "INVALID_PARAMETER_VALUE",
+			"Invalid model version source: '"+dir+"/model'. "+notLocal)
+		c.ok("POST", create, map[string]any{"name": "model", "source": dir + "/missing/../model", "run_id": run})
 		// An unknown run is looked up, as MLflow does: 404.
 		c.wantError(c.send("POST", create, map[string]any{"name": "model", "source": dir, "run_id": "00000000000000000000000000000000"}), 404, "RESOURCE_DOES_NOT_EXIST", "")
 		// With model_id, the logged model's folder counts.
