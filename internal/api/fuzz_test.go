@@ -110,9 +110,10 @@ func FuzzDecodeLoggedModelToken(f *testing.F) {
 // a registered model with a version and a logged model that requests can
 // name (the placeholders EXPID, RUNID, MODELID).
 type handlerFuzz struct {
-	mux    *http.ServeMux
-	routes []route
-	ids    *strings.Replacer
+	mux       *http.ServeMux
+	routes    []route
+	apiRoutes int // routes[apiRoutes:] exist under /ajax-api/ only
+	ids       *strings.Replacer
 }
 
 func newHandlerFuzz(f *testing.F) *handlerFuzz {
@@ -135,6 +136,8 @@ func newHandlerFuzz(f *testing.F) *handlerFuzz {
 	for _, rs := range [][]route{a.experimentRoutes(), a.runRoutes(), a.metricRoutes(), a.registryRoutes(), a.loggedModelRoutes(), a.artifactLinkRoutes()} {
 		h.routes = append(h.routes, rs...)
 	}
+	h.apiRoutes = len(h.routes)
+	h.routes = append(h.routes, a.ajaxRoutes()...) // under /ajax-api/ only
 	call := func(method, path, body string, out any) {
 		code, b := h.do(method, path, body)
 		if code != 200 {
@@ -207,6 +210,8 @@ func FuzzAPIHandlers(f *testing.F) {
 		`run_id=RUNID&metric_key=m&max_results=10`,
 		`experiment_id=EXPID&run_id=RUNID&name=model&version=1&path=a/../b`,
 		`{"filter_string": "name LIKE '%' OR 1=1", "max_results": "5", "experiment_ids": "EXPID"}`,
+		`run_id=RUNID&run_id=x&metric_key=m&max_results=-1&artifact_file_path=MLmodel`,
+		`{"experiment_id": "EXPID", "prompt_template": "t {{ x }}", "prompt_parameters": [{"key": "x", "value": 1}], "model_route": "r", "model_input": "i", "model_output": null, "mlflow_version": "3", "tags": [{"key": "k", "value": "v"}], "start_time": "5"}`,
 	}
 	// Every seed with every route would be over a thousand inputs, which
 	// a short CI run spends reading its baseline and never fuzzes: each
@@ -219,8 +224,13 @@ func FuzzAPIHandlers(f *testing.F) {
 		f.Add(uint16(i), seeds[2+(i+5)%(len(seeds)-2)])
 	}
 	f.Fuzz(func(t *testing.T, idx uint16, body string) {
-		rt := h.routes[int(idx)%len(h.routes)]
-		path := "/api/2.0/mlflow/" + strings.NewReplacer("{model_id}", "MODELID", "{tag_key...}", "k").Replace(rt.path)
+		i := int(idx) % len(h.routes)
+		rt := h.routes[i]
+		prefix := "/api/2.0/mlflow/"
+		if i >= h.apiRoutes {
+			prefix = "/ajax-api/2.0/mlflow/"
+		}
+		path := prefix + strings.NewReplacer("{model_id}", "MODELID", "{tag_key...}", "k").Replace(rt.path)
 		code, b := h.do(rt.method, h.ids.Replace(path), h.ids.Replace(body))
 		if code >= 500 && code != http.StatusNotImplemented {
 			t.Fatalf("%s %s with %q: %d %s", rt.method, path, body, code, b)
