@@ -707,6 +707,25 @@ func testModelVersionOnLoggedModel(t *testing.T, s *sqlstore.Store) {
 	if got, want := tagOf(), `[{"name": "model", "version": 5}]`; got != want {
 		t.Fatalf("after garbage: %s, want %s", got, want)
 	}
+	// Versions of several registered models created at once from one logged
+	// model each get their entry (none overwrites another's).
+	errs := make(chan error, 8)
+	for i := range 8 {
+		name := fmt.Sprintf("parallel-%d", i)
+		regMust(s.CreateRegisteredModel(ctx, name, "", nil))
+		go func() {
+			_, err := s.CreateModelVersion(ctx, store.CreateModelVersion{Name: name, Source: m.Info.ArtifactURI, ModelID: id})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := tagOf(); strings.Count(got, `"parallel-`) != 8 {
+		t.Fatalf("after 8 concurrent versions: %s", got)
+	}
 	// An unknown logged model is refused and creates no version.
 	unknown := "m-00000000000000000000000000000000"
 	_, err := s.CreateModelVersion(ctx, store.CreateModelVersion{Name: "model", Source: "mlflow-artifacts:/x", RunID: "r", ModelID: unknown})
