@@ -59,7 +59,11 @@ export PATH="$PATH:$(go env GOPATH)/bin"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	# `mlflow server` runs uvicorn as its child: end the children first.
+	for p in "${pids[@]}"; do
+		pkill -P "$p" 2>/dev/null || true
+		kill "$p" 2>/dev/null || true
+	done
 	for db in "${dbs[@]}"; do psql -h 127.0.0.1 -U postgres -q -c "drop database if exists $db" >/dev/null 2>&1 || true; done
 	rm -rf "$work"
 }
