@@ -41,6 +41,12 @@ def check(cond, what):
         raise AssertionError(what)
 
 
+def flush():
+    # The client logs traces in the background (MLFLOW_ENABLE_ASYNC_TRACE_LOGGING, on by
+    # default; newer clients batch spans too): wait for the writes before reading.
+    mlflow.flush_trace_async_logging()
+
+
 state = {}
 suffix = os.environ.get("FLOW_SUFFIX", str(int(time.time())))
 EXPERIMENT = f"qa-bot-traces-{suffix}"
@@ -97,7 +103,11 @@ def traced():
     for q, user in [("Which river flows through Paris?", "bob"), ("What is the capital of Spain?", "bob")]:
         answer(q, user=user)
         state["ok"].append(mlflow.get_last_active_trace_id())
+    flush()
     check(len(set(state["ok"])) == 3 and all(t and t.startswith("tr-") for t in state["ok"]), f"trace ids {state['ok']}")
+    # The client swallows export errors (tracing must not break the app): ask the server.
+    found = sorted(t.info.trace_id for t in mlflow.search_traces(locations=[exp.experiment_id], return_type="list"))
+    check(found == sorted(state["ok"]), f"the server has the three traces: {found}")
 
 
 @step("get_trace: the span tree, inputs, outputs, attributes and events")
@@ -147,6 +157,7 @@ def error_span():
         pass
     tid = mlflow.get_last_active_trace_id()
     state["error"] = tid
+    flush()
     trace = mlflow.get_trace(tid)
     check(str(trace.info.state) in ("ERROR", "TraceState.ERROR"), f"state {trace.info.state}")
     spans = {s.name: s for s in trace.data.spans}
@@ -166,6 +177,7 @@ def in_run():
     with mlflow.start_run(run_name="eval") as run:
         answer("Capital of France, again?", user="carol")
         tid = mlflow.get_last_active_trace_id()
+    flush()
     state["run_id"] = run.info.run_id
     state["in_run"] = tid
     state["ok"].append(tid)
@@ -334,6 +346,7 @@ def delete():
     for i in range(3):
         answer(f"new question {i} about the river")
         new.append(mlflow.get_last_active_trace_id())
+    flush()
 
     def left():
         return sorted(t.info.trace_id for t in mlflow.search_traces(locations=[exp], return_type="list"))
