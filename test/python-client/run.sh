@@ -58,12 +58,23 @@ esac
 export PATH="$PATH:$(go env GOPATH)/bin"
 work="$(mktemp -d)"
 pids=()
-cleanup() {
-	# `mlflow server` runs uvicorn as its child: end the children first.
-	for p in "${pids[@]}"; do
-		pkill -P "$p" 2>/dev/null || true
-		kill "$p" 2>/dev/null || true
+# stop PID: ends a process the script started, with its children (`mlflow
+# server` runs uvicorn as its child), and waits for them, so that their
+# database connections are closed before the databases are dropped.
+stop() {
+	local p=$1 q
+	local procs=("$p" $(pgrep -P "$p" || true))
+	kill "${procs[@]}" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+	for q in "${procs[@]:1}"; do
+		for _ in $(seq 100); do
+			kill -0 "$q" 2>/dev/null || break
+			sleep 0.1
+		done
 	done
+}
+cleanup() {
+	for p in "${pids[@]}"; do stop "$p"; done
 	for db in "${dbs[@]}"; do psql -h 127.0.0.1 -U postgres -q -c "drop database if exists $db" >/dev/null 2>&1 || true; done
 	rm -rf "$work"
 }
@@ -111,6 +122,7 @@ server() {
 	else
 		(cd "$work/$name" && MLFLOW_AUTH_ADMIN_PASSWORD=admin-password-1234 exec "$work/mltrack" server --port "$port" "$@" >server.log 2>&1) &
 	fi
+	server_pid=$!
 	pids+=($!)
 	wait_up "$port" "$work/$name/server.log"
 	uri="http://127.0.0.1:$port"
@@ -170,9 +182,11 @@ for flow in tracing webhooks genai; do
 	wanted "$flow" || continue
 	server "$flow-sqlite"
 	run "$flow flow: SQLite, local artifacts" env MLFLOW_TRACKING_URI="$uri" "$PYTHON" "test/python-client/${flow}_flow.py"
+	stop "$server_pid"
 	newdb "$flow"
 	server "$flow-pg-s3" --backend-store-uri "$pg" --artifacts-destination "s3://flows/$flow"
 	run "$flow flow: PostgreSQL, S3 artifacts" env MLFLOW_TRACKING_URI="$uri" "$PYTHON" "test/python-client/${flow}_flow.py"
+	stop "$server_pid"
 done
 
 echo
