@@ -77,6 +77,9 @@ func (a *API) listRunArtifacts(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRunFolder(run); err != nil {
+		return nil, err
+	}
 	return a.listUnder(r, run.Info.ArtifactURI, dir)
 }
 
@@ -94,6 +97,9 @@ func (a *API) listLoggedModelArtifacts(r *http.Request) (any, error) {
 	}
 	m, err := a.LoggedModels.GetLoggedModel(r.Context(), r.PathValue("model_id"))
 	if err != nil {
+		return nil, err
+	}
+	if err := checkLoggedModelFolder(m); err != nil {
 		return nil, err
 	}
 	return a.listUnder(r, m.Info.ArtifactURI, dir)
@@ -134,8 +140,10 @@ func (a *API) getRunArtifact(w http.ResponseWriter, r *http.Request) {
 		if id, err = runID(p); err == nil {
 			var run *mlflow.Run
 			if run, err = a.Tracking.GetRun(r.Context(), id); err == nil {
-				a.download(w, r, run.Info.ArtifactURI, file)
-				return
+				if err = checkRunFolder(run); err == nil {
+					a.download(w, r, run.Info.ArtifactURI, file)
+					return
+				}
 			}
 		}
 	}
@@ -163,4 +171,29 @@ func (a *API) getModelVersionArtifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.download(w, r, uri, file)
+}
+
+// checkRunFolder refuses to serve a run whose artifact URI is not its own
+// folder (<location>/<run_id>/artifacts by its path). An older mltrack
+// built run URIs by string concatenation, so a location with a query or
+// fragment ("mlflow-artifacts:/1?") gave "mlflow-artifacts:/1?/<run>/artifacts",
+// whose path is experiment 1's whole folder.
+func checkRunFolder(run *mlflow.Run) error {
+	if mlflow.IsEntityFolder(run.Info.ArtifactURI, "", run.Info.RunID, mlflow.RunArtifactsFolder) {
+		return nil
+	}
+	return notOwnFolder("run", run.Info.RunID, run.Info.ArtifactURI)
+}
+
+// checkLoggedModelFolder is checkRunFolder for a logged model
+// (<location>/models/<model_id>/artifacts).
+func checkLoggedModelFolder(m *mlflow.LoggedModel) error {
+	if mlflow.IsEntityFolder(m.Info.ArtifactURI, "", "models", m.Info.ModelID, mlflow.RunArtifactsFolder) {
+		return nil
+	}
+	return notOwnFolder("logged model", m.Info.ModelID, m.Info.ArtifactURI)
+}
+
+func notOwnFolder(kind, id, uri string) error {
+	return mlflow.InvalidParam("The artifact URI '%s' of %s %s is not its own folder (its path must end with the %s's ID and 'artifacts'); mltrack does not serve it", uri, kind, id, kind)
 }

@@ -82,6 +82,9 @@ func (a *API) createExperiment(r *http.Request) (any, error) {
 	if err := mlflow.ValidateExperimentName(name); err != nil {
 		return nil, err
 	}
+	if err := mlflow.ValidateArtifactLocation(loc); err != nil {
+		return nil, err
+	}
 	for _, t := range tags {
 		if err := mlflow.ValidateExperimentTagValue(t.Value); err != nil {
 			return nil, err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/mltrack/mltrack/internal/mlflow"
 )
 
 // ProxyScheme is the scheme of artifact URIs served by the server's
@@ -15,23 +17,7 @@ const ProxyScheme = "mlflow-artifacts"
 // AppendToURI("s3://b/p?x=1", "7", "artifacts") is "s3://b/p/7/artifacts?x=1",
 // AppendToURI("mlflow-artifacts:/2", "abc") is "mlflow-artifacts:/2/abc".
 func AppendToURI(uri string, parts ...string) string {
-	rest, frag, hasFrag := strings.Cut(uri, "#")
-	base, query, hasQuery := strings.Cut(rest, "?")
-	tail := JoinPath(parts...)
-	if tail != "" {
-		if base == "" || strings.HasSuffix(base, "/") {
-			base += tail
-		} else {
-			base += "/" + tail
-		}
-	}
-	if hasQuery {
-		base += "?" + query
-	}
-	if hasFrag {
-		base += "#" + frag
-	}
-	return base
+	return mlflow.AppendURIPath(uri, parts...)
 }
 
 // ExperimentLocation is the artifact location of a new experiment whose

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mltrack/mltrack/internal/mlflow"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 )
 
@@ -78,6 +79,14 @@ type Item struct {
 	// ArtifactURIs are removed before the rows (none for an experiment whose
 	// location is not its own folder).
 	ArtifactURIs []string
+	// Kept says why the item's artifact URI is left in place although the
+	// item goes: it is not the item's own folder (a run's path must end
+	// with <run_id>/artifacts, a logged model's with
+	// models/<model_id>/artifacts), so removing it could remove someone
+	// else's files. An older mltrack concatenated run URIs onto locations
+	// with a query or fragment: "mlflow-artifacts:/1?/<run>/artifacts" is
+	// experiment 1's whole folder by its path.
+	Kept string
 	// WithExperiment marks a run or logged model that is removed because
 	// its experiment is (whatever its own stage): its rows go in the
 	// experiment's transaction, which comes later in the plan.
@@ -198,10 +207,16 @@ func MakePlan(ctx context.Context, st Store, o Options) (*Plan, error) {
 		}
 	}
 	for i, r := range append(runs, expRuns...) {
-		add(Item{Kind: "run", ID: r.ID, ExperimentID: r.ExperimentID, ArtifactURIs: nonEmpty(r.ArtifactURI), WithExperiment: i >= len(runs)})
+		it := Item{Kind: "run", ID: r.ID, ExperimentID: r.ExperimentID, WithExperiment: i >= len(runs)}
+		it.ArtifactURIs, it.Kept = ownURI(r.ArtifactURI, mlflow.IsEntityFolder(r.ArtifactURI, "", r.ID, mlflow.RunArtifactsFolder),
+			"its path must end with <run_id>/artifacts")
+		add(it)
 	}
 	for i, m := range append(models, expModels...) {
-		add(Item{Kind: "logged model", ID: m.ID, ExperimentID: m.ExperimentID, ArtifactURIs: nonEmpty(m.ArtifactLocation), WithExperiment: i >= len(models)})
+		it := Item{Kind: "logged model", ID: m.ID, ExperimentID: m.ExperimentID, WithExperiment: i >= len(models)}
+		it.ArtifactURIs, it.Kept = ownURI(m.ArtifactLocation, mlflow.IsEntityFolder(m.ArtifactLocation, "", "models", m.ID, mlflow.RunArtifactsFolder),
+			"its path must end with models/<model_id>/artifacts")
+		add(it)
 	}
 	for _, e := range exps {
 		it := Item{Kind: "experiment", ID: e.ID, ExperimentID: e.ID}
@@ -222,13 +237,32 @@ func nonEmpty(s string) []string {
 	return []string{s}
 }
 
+// ownURI is the artifact URI to remove when it is the item's own folder,
+// else none and why.
+func ownURI(uri string, own bool, shape string) ([]string, string) {
+	switch {
+	case uri == "":
+		return nil, ""
+	case own:
+		return []string{uri}, ""
+	}
+	return nil, "artifacts at " + uri + " kept: not the item's own folder (" + shape + ")"
+}
+
 // ownFolder reports whether an experiment's artifact location is a folder
-// named after the experiment, as mltrack and MLflow make them.
+// named after the experiment, as mltrack and MLflow make them: the last
+// segment of its path (not of its text: "mlflow-artifacts:/1#/7" is
+// folder 1) is the ID, and on the artifact proxy it is the whole path
+// (mlflow-artifacts:/7, not mlflow-artifacts:/1/7 inside experiment 1).
 func ownFolder(loc, id string) bool {
-	loc, _, _ = strings.Cut(loc, "?")
-	loc = strings.TrimRight(loc, "/")
-	i := strings.LastIndexByte(loc, '/')
-	return i >= 0 && loc[i+1:] == id && id != "0"
+	if id == "0" {
+		return false
+	}
+	segs, ok := mlflow.URIPathSegments(loc)
+	if !ok || len(segs) == 0 || segs[len(segs)-1] != id {
+		return false
+	}
+	return mlflow.URIScheme(loc) != "mlflow-artifacts" || len(segs) == 1
 }
 
 // checkExplicit checks user-named ids: all found, all deleted, all old enough.
@@ -295,6 +329,9 @@ func Execute(ctx context.Context, st Store, res Resolver, p *Plan, progress io.W
 			break
 		}
 		prefix := fmt.Sprintf("[%*d/%d] %s %s", width, i+1, total, it.Kind, it.ID)
+		if it.Kept != "" {
+			fmt.Fprintf(progress, "%s: %s\n", prefix, it.Kept)
+		}
 		if err := deleteArtifacts(ctx, res, it); err != nil {
 			fmt.Fprintf(progress, "%s: artifacts not removed, kept: %v\n", prefix, err)
 			out.Failed = append(out.Failed, fmt.Errorf("%s %s: %w", it.Kind, it.ID, err))
@@ -344,6 +381,9 @@ func Describe(w io.Writer, p *Plan) {
 		}
 		if len(it.ArtifactURIs) > 0 {
 			line += " and its artifacts at " + strings.Join(it.ArtifactURIs, ", ")
+		}
+		if it.Kept != "" {
+			line += "; " + it.Kept
 		}
 		fmt.Fprintln(w, line)
 	}

@@ -501,3 +501,91 @@ func TestSplitURIRefusesRoots(t *testing.T) {
 		t.Errorf("Resolve = %q, %v", p, err)
 	}
 }
+
+// TestGCRemovesOnlyOwnFolders plants what a hostile user could leave in a
+// database: experiments whose artifact location has a query or fragment,
+// or points into another experiment, and runs and logged models whose
+// artifact URIs an older mltrack built by string concatenation from such a
+// location ("mlflow-artifacts:/V?/<run>/artifacts", whose path is the
+// victim experiment V's folder). Everything hostile is deleted and gc runs:
+// the rows go, the victim's files all stay.
+func TestGCRemovesOnlyOwnFolders(t *testing.T) {
+	testdb.Backends(t, func(t *testing.T, uri string) {
+		ctx := context.Background()
+		f := newFixture(t, uri, false)
+		res := &gc.URIResolver{Destination: f.dest, Open: gc.OpenRoot}
+		V := f.exp["A"] // the victim: active, with runs, models and files
+		before := files(t, f.root, f.fileDir)
+		old := f.now.Add(-48 * time.Hour).UnixMilli()
+		var hostileRuns, hostileModels, hostileExps []string
+		for i, loc := range []string{"mlflow-artifacts:/" + V + "?", "mlflow-artifacts:/" + V + "#", "mlflow-artifacts:/?", "mlflow-artifacts:/" + V + "?x=1"} {
+			exp, err := f.st.CreateExperiment(ctx, fmt.Sprintf("hostile-%d", i), loc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := runID(fmt.Sprintf("e%d", i))
+			f.exec(t, `INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
+				VALUES (?, 'x', 'LOCAL', '', '', 'u', 'FINISHED', ?, ?, '', 'deleted', ?, ?, ?)`, run, old, old, loc+"/"+run+"/artifacts", exp, old)
+			model := modelID(fmt.Sprintf("e%d", i))
+			f.exec(t, `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage)
+				VALUES (?, ?, 'm', ?, ?, ?, 2, 'deleted')`, model, exp, loc+"/models/"+model+"/artifacts", old, old)
+			hostileRuns, hostileModels = append(hostileRuns, run), append(hostileModels, model)
+		}
+		// Experiments whose location ends with their own ID by its text
+		// but not by its path, or sits inside the victim's folder.
+		for i, suffix := range []string{"#/", "?/", "/"} {
+			exp, err := f.st.CreateExperiment(ctx, fmt.Sprintf("hostile-exp-%d", i), "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.exec(t, "UPDATE experiments SET artifact_location = ?, lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?",
+				"mlflow-artifacts:/"+V+suffix+exp, old, exp)
+			f.put(t, path.Join(V, exp, "victim-file.txt")) // a folder of V's that happens to bear the ID
+			hostileExps = append(hostileExps, exp)
+		}
+		before = files(t, f.root, f.fileDir)
+		plan, err := gc.MakePlan(ctx, f.st, gc.Options{RunIDs: hostileRuns, LoggedModelIDs: hostileModels, ExperimentIDs: hostileExps, Now: f.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var desc bytes.Buffer
+		gc.Describe(&desc, plan)
+		if strings.Contains(desc.String(), "and its artifacts at") {
+			t.Errorf("the plan removes artifacts:\n%s", desc.String())
+		}
+		var progress bytes.Buffer
+		r := gc.Execute(ctx, f.st, res, plan, &progress)
+		if len(r.Failed) != 0 || r.Removed != len(hostileRuns)+len(hostileModels)+len(hostileExps) {
+			t.Fatalf("Execute: removed %d, failed %v\n%s", r.Removed, r.Failed, progress.String())
+		}
+		if !strings.Contains(progress.String(), "not the item's own folder") {
+			t.Errorf("progress does not say why artifacts were kept:\n%s", progress.String())
+		}
+		if after := files(t, f.root, f.fileDir); !reflect.DeepEqual(after, before) {
+			t.Errorf("files changed by gc:\n got %v\nwant %v", after, before)
+		}
+		for _, id := range hostileRuns {
+			if err := f.db.QueryRow(f.rebind("SELECT 1 FROM runs WHERE run_uuid = ?"), id).Scan(new(int)); !errors.Is(err, sql.ErrNoRows) {
+				t.Errorf("run %s still there: %v", id, err)
+			}
+		}
+	})
+}
+
+// rebind turns ? placeholders into PostgreSQL's $n when needed.
+func (f *fixture) rebind(q string) string {
+	if !f.pg {
+		return q
+	}
+	n := 0
+	var b strings.Builder
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

@@ -89,5 +89,5 @@ func LoggedModelNotFound(id string) *Error {
 // LoggedModelArtifactLocation is where a logged model's files go:
 // <experiment artifact location>/models/<model_id>/artifacts.
 func LoggedModelArtifactLocation(experimentLocation, modelID string) string {
-	return strings.TrimRight(experimentLocation, "/") + "/models/" + modelID + "/artifacts"
+	return AppendURIPath(experimentLocation, "models", modelID, "artifacts")
 }

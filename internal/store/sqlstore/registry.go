@@ -619,10 +619,7 @@ func (s *Store) resolveSource(ctx context.Context, q querier, c *store.CreateMod
 		var uri sql.NullString
 		err := q.QueryRowContext(ctx, s.q("SELECT artifact_uri FROM runs WHERE run_uuid = ?"), runID).Scan(&uri)
 		if err == nil && uri.String != "" {
-			storage = strings.TrimRight(uri.String, "/")
-			if path != "" {
-				storage += "/" + path
-			}
+			storage = mlflow.AppendURIPath(uri.String, path)
 		} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return "", fmt.Errorf("store: resolve %s: %w", c.Source, err)
 		}

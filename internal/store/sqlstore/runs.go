@@ -69,11 +69,16 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 		return nil, err
 	}
 	if s.d.name() == "postgres" {
-		if err := s.createRunPostgres(ctx, run, expID); err != nil {
+		done, err := s.createRunPostgres(ctx, run, expID)
+		if err != nil {
 			return nil, err
 		}
-		s.wrote(1 + len(tags))
-		return run, nil
+		if done {
+			s.wrote(1 + len(tags))
+			return run, nil
+		}
+		// The location has a query or fragment: its artifact URI is built
+		// in Go (mlflow.AppendURIPath), in the transaction below.
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var stage, loc sql.NullString
@@ -87,7 +92,7 @@ func (s *Store) CreateRun(ctx context.Context, r store.CreateRun) (*mlflow.Run, 
 		if stage.String != mlflow.StageActive {
 			return mlflow.ExperimentNotActive(r.ExperimentID, stage.String)
 		}
-		run.Info.ArtifactURI = strings.TrimRight(loc.String, "/") + "/" + id + "/" + mlflow.RunArtifactsFolder
+		run.Info.ArtifactURI = mlflow.AppendURIPath(loc.String, id, mlflow.RunArtifactsFolder)
 		if _, err := tx.ExecContext(ctx, s.q(runInsert+`
 			VALUES (?, ?, 'UNKNOWN', '', '', ?, 'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)`),
 			id, name, r.UserID, startTime, run.Info.ArtifactURI, expID); err != nil {
@@ -110,14 +115,17 @@ const runInsert = `INSERT INTO runs (run_uuid, name, source_type, source_name, e
 // the experiment is active, in one statement (one round trip instead of
 // five: BEGIN, the experiment's state, two INSERTs, COMMIT). It answers the
 // experiment's state and the new run's artifact URI (NULL when nothing was
-// written); no row when the experiment does not exist.
+// written); no row when the experiment does not exist. The artifact URI is
+// <location>/<run_id>/artifacts joined as text, which is
+// mlflow.AppendURIPath only for a location without "?" or "#": for one
+// with them nothing is written and CreateRun takes the general path.
 const createRunPostgresQuery = `WITH e AS (
 	SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = $1::integer
 ), r AS (
 	` + runInsert + `
 	SELECT $2::text, $3::text, 'UNKNOWN', '', '', $4::text, 'RUNNING', $5::bigint, NULL, '', 'active',
 		rtrim(COALESCE(e.artifact_location, ''), '/') || '/' || $2::text || '/' || $6::text, $1::integer, NULL
-	FROM e WHERE e.lifecycle_stage = 'active'
+	FROM e WHERE e.lifecycle_stage = 'active' AND strpos(COALESCE(e.artifact_location, ''), '?') = 0 AND strpos(COALESCE(e.artifact_location, ''), '#') = 0
 	RETURNING artifact_uri
 ), t AS (
 	INSERT INTO tags ("key", value, run_uuid)
@@ -127,25 +135,29 @@ SELECT e.lifecycle_stage, (SELECT artifact_uri FROM r) FROM e`
 
 // createRunPostgres writes run (its id, name, user, start time and tags
 // set) as CreateRun does, in one statement, and sets its artifact URI.
-func (s *Store) createRunPostgres(ctx context.Context, run *mlflow.Run, expID int64) error {
+// done is false, with nothing written, when the experiment's location has
+// a query or fragment.
+func (s *Store) createRunPostgres(ctx context.Context, run *mlflow.Run, expID int64) (done bool, err error) {
 	keys := make([]string, len(run.Data.Tags))
 	values := make([]string, len(run.Data.Tags))
 	for i, t := range run.Data.Tags {
 		keys[i], values[i] = t.Key, t.Value
 	}
 	var stage, uri sql.NullString
-	err := s.writeDB.QueryRowContext(ctx, createRunPostgresQuery, expID, run.Info.RunID, run.Info.RunName, run.Info.UserID,
+	err = s.writeDB.QueryRowContext(ctx, createRunPostgresQuery, expID, run.Info.RunID, run.Info.RunName, run.Info.UserID,
 		*run.Info.StartTime, mlflow.RunArtifactsFolder, keys, values).Scan(&stage, &uri)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return mlflow.ExperimentNotFound(run.Info.ExperimentID)
+		return false, mlflow.ExperimentNotFound(run.Info.ExperimentID)
 	case err != nil:
-		return fmt.Errorf("store: create run: %w", err)
+		return false, fmt.Errorf("store: create run: %w", err)
 	case stage.String != mlflow.StageActive:
-		return mlflow.ExperimentNotActive(run.Info.ExperimentID, stage.String)
+		return false, mlflow.ExperimentNotActive(run.Info.ExperimentID, stage.String)
+	case !uri.Valid:
+		return false, nil
 	}
 	run.Info.ArtifactURI = uri.String
-	return nil
+	return true, nil
 }
 
 // dedupeTags keeps one tag per key (the last value, at the first position),

@@ -32,6 +32,7 @@ func RunRegistry(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 		{"LoggedModels", testLoggedModels},
 		{"SearchLoggedModels", testSearchLoggedModels},
 		{"VersionSources", testVersionSources},
+		{"ChildURIsOnThePath", testChildURIsOnThePath},
 		{"LoggedModelMetricOrder", testLoggedModelMetricOrder},
 		{"SearchLoggedModelsByMetricAndDataset", testSearchLoggedModelsByMetricAndDataset},
 		{"ModelVersionOnLoggedModel", testModelVersionOnLoggedModel},
@@ -732,5 +733,50 @@ func testModelVersionOnLoggedModel(t *testing.T, s *sqlstore.Store) {
 	wantCode(t, err, mlflow.ResourceDoesNotExist, "Logged model with ID '"+unknown+"' not found.")
 	if _, err := s.GetModelVersion(ctx, "model", 6); err == nil {
 		t.Fatal("a version was created for an unknown logged model")
+	}
+}
+
+// testChildURIsOnThePath creates runs, logged models and model versions in
+// experiments whose locations have a query or fragment (the API refuses
+// such locations now, but databases MLflow or an older mltrack wrote may
+// hold them): each child URI extends the location's path, never its query
+// or fragment, so that the artifact proxy and gc, which read only the
+// path, see the child's own folder.
+func testChildURIsOnThePath(t *testing.T, s *sqlstore.Store) {
+	cases := []struct{ loc, pathWant string }{
+		{"mlflow-artifacts:/1?", "mlflow-artifacts:/1/{id}"},
+		{"mlflow-artifacts:/1#", "mlflow-artifacts:/1/{id}"},
+		{"mlflow-artifacts:/?", "mlflow-artifacts:/{id}"},
+		{"mlflow-artifacts:/1?x=1", "mlflow-artifacts:/1/{id}?x=1"},
+		{"mlflow-artifacts:/1#frag", "mlflow-artifacts:/1/{id}#frag"},
+		{"s3://bucket/root/?a=b#c", "s3://bucket/root/{id}?a=b#c"},
+		{"mlflow-artifacts:/1/", "mlflow-artifacts:/1/{id}"},
+	}
+	for i, tc := range cases {
+		exp := regMust(s.CreateExperiment(ctx, fmt.Sprintf("loc-%d", i), tc.loc, nil))
+		run := regMust(s.CreateRun(ctx, store.CreateRun{ExperimentID: exp, StartTime: 1}))
+		id := run.Info.RunID
+		want := strings.Replace(tc.pathWant, "{id}", id+"/artifacts", 1)
+		if run.Info.ArtifactURI != want {
+			t.Errorf("location %q: run artifact URI %q, want %q", tc.loc, run.Info.ArtifactURI, want)
+		}
+		if got := regMust(s.GetRun(ctx, id)); got.Info.ArtifactURI != want {
+			t.Errorf("location %q: stored run artifact URI %q, want %q", tc.loc, got.Info.ArtifactURI, want)
+		}
+		if !mlflow.IsEntityFolder(run.Info.ArtifactURI, tc.loc, id, "artifacts") {
+			t.Errorf("location %q: %q is not the run's own folder", tc.loc, run.Info.ArtifactURI)
+		}
+		m := regMust(s.CreateLoggedModel(ctx, store.CreateLoggedModel{ExperimentID: exp, Name: "m"}))
+		wantModel := strings.Replace(tc.pathWant, "{id}", "models/"+m.Info.ModelID+"/artifacts", 1)
+		if m.Info.ArtifactURI != wantModel {
+			t.Errorf("location %q: logged model URI %q, want %q", tc.loc, m.Info.ArtifactURI, wantModel)
+		}
+		name := fmt.Sprintf("loc-model-%d", i)
+		regMust(s.CreateRegisteredModel(ctx, name, "", nil))
+		regMust(s.CreateModelVersion(ctx, store.CreateModelVersion{Name: name, Source: "runs:/" + id + "/model", RunID: id}))
+		wantVersion := strings.Replace(tc.pathWant, "{id}", id+"/artifacts/model", 1)
+		if uri := regMust(s.GetModelVersionDownloadURI(ctx, name, 1)); uri != wantVersion {
+			t.Errorf("location %q: version from runs:/ stored at %q, want %q", tc.loc, uri, wantVersion)
+		}
 	}
 }
