@@ -120,13 +120,22 @@ func (s *Service) restrictExperiments(w http.ResponseWriter, r *http.Request, ne
 		writeError(w, err)
 		return
 	}
+	// The IDs are checked and passed on in canonical form ("01" is
+	// experiment 1 to the store, so it is checked as "1").
 	var keep []string
+	changed := false
 	for _, id := range ids {
-		if readable(id) {
-			keep = append(keep, id)
+		canon, err := canonicalExperimentID(id)
+		if err != nil {
+			writeError(w, err)
+			return
 		}
+		if readable(canon) {
+			keep = append(keep, canon)
+		}
+		changed = changed || canon != id || !readable(canon)
 	}
-	if len(keep) == len(ids) {
+	if !changed {
 		next.ServeHTTP(w, r)
 		return
 	}

@@ -277,6 +277,12 @@ func (c matrixCase) allowed(a actor, def auth.Permission) bool {
 	return p.Allows(c.action)
 }
 
+// hidden reports whether a refusal of c is answered as for a registered
+// model that does not exist.
+func (c matrixCase) hidden(def auth.Permission) bool {
+	return c.res == onModel && c.action == auth.ActRead && def.CanRead
+}
+
 func bodyNamesActor(c matrixCase, a actor) bool {
 	if c.body == nil {
 		return a.name == "owner" && strings.Contains(c.path, "username=owner")
@@ -328,6 +334,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 				switch {
 				case want && (r.status == http.StatusUnauthorized || r.status == http.StatusForbidden):
 					t.Errorf("%s as %s: refused %d %s, want allowed", name, a, r.status, r.body)
+				case !want && c.hidden(def):
+					// A refused read of a registered model is answered as
+					// for a model that does not exist (the default lets
+					// anyone read a model without a grant, so a 403 would
+					// tell that this one exists).
+					if r.status != http.StatusNotFound || !strings.Contains(string(r.body), "RESOURCE_DOES_NOT_EXIST") || !strings.Contains(string(r.body), f.model) {
+						t.Errorf("%s as %s: %d %s, want the 404 of a missing model", name, a, r.status, r.body)
+					}
 				case !want && r.status != http.StatusForbidden:
 					t.Errorf("%s as %s: %d %s, want 403", name, a, r.status, r.body)
 				case !want && !strings.Contains(string(r.body), "PERMISSION_DENIED"):

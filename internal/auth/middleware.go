@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mltrack/mltrack/internal/artifact"
 	"github.com/mltrack/mltrack/internal/mlflow"
 )
 
@@ -82,8 +83,23 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if rl.target == tArtifactListPath {
+			// The listing is checked and served on the cleaned path
+			// ("./1/x" and ".//1/x" are "1/x").
+			if r, err = cleanListPath(r); err != nil {
+				writeError(w, err)
+				return
+			}
+		}
 		if !p.user.IsAdmin {
 			allowed, err := s.allowed(r, rl, p.user, f)
+			if err == nil && !allowed && s.hidesModel(rl) {
+				s.answerAsMissingModel(w, r, next, f)
+				return
+			}
+			if err == nil && allowed && rl.extra != xNone {
+				allowed, err = s.allowedExtra(r, rl, p.user, f)
+			}
 			if err != nil {
 				writeError(w, err)
 				return
@@ -173,6 +189,11 @@ func forbidden(w http.ResponseWriter) {
 }
 
 func writeError(w http.ResponseWriter, err error) {
+	var he asHandlerError
+	if errors.As(err, &he) {
+		writeHandlerError(w, he.e)
+		return
+	}
 	e, ok := mlflow.AsError(err)
 	if !ok {
 		e = mlflow.Errorf(mlflow.InternalError, "Internal server error")
@@ -205,7 +226,7 @@ func needsFields(rl rule) bool {
 	case tExperiment, tExperimentName, tRun, tRuns, tRegisteredModel:
 		return true
 	}
-	return rl.access == accSelf || rl.filter != fNone || rl.after == aRenameModel || rl.after == aDeleteModel
+	return rl.access == accSelf || rl.filter != fNone || rl.after == aRenameModel || rl.after == aDeleteModel || rl.extra != xNone
 }
 
 // allowed decides a non-admin's request.
@@ -234,6 +255,9 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 	case tExperiment:
 		id, err := f.required("experiment_id")
 		if err != nil {
+			return false, err
+		}
+		if id, err = canonicalExperimentID(id); err != nil {
 			return false, err
 		}
 		return expPerm(id)
@@ -287,7 +311,7 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 		}
 		return true, nil
 	case tLoggedModel:
-		modelID := loggedModelID(r.URL.Path)
+		modelID := loggedModelID(r.URL)
 		id, err := s.lookup.LoggedModelExperimentID(ctx, modelID)
 		if err != nil {
 			return false, err
@@ -307,6 +331,10 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 		} else {
 			p = r.URL.Query().Get("path")
 		}
+		p, err := artifact.ValidatePath(p)
+		if err != nil {
+			return false, err
+		}
 		if id := experimentOfArtifactPath(p); id != "" {
 			return expPerm(id)
 		}
@@ -317,11 +345,52 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 	return false, nil
 }
 
-// loggedModelID is the {model_id} of a /mlflow/logged-models/{model_id}/... path.
-func loggedModelID(p string) string {
-	_, rest, _ := strings.Cut(p, "/logged-models/")
-	id, _, _ := strings.Cut(rest, "/")
+// loggedModelID is the {model_id} of a /mlflow/logged-models/{model_id}/...
+// URL, read as the mux reads a path value: the escaped segment, unescaped
+// (so "m-1%2Fx" is "m-1/x", not "m-1").
+func loggedModelID(u *url.URL) string {
+	_, rest, _ := strings.Cut(u.EscapedPath(), "/logged-models/")
+	seg, _, _ := strings.Cut(rest, "/")
+	id, err := url.PathUnescape(seg)
+	if err != nil {
+		return seg
+	}
 	return id
+}
+
+// canonicalExperimentID parses an experiment ID as the handlers and the
+// store do (a base-10 int64: "01", "+1" and "1" are experiment 1) and
+// writes it back in canonical form, so that the permission checked is the
+// one of the experiment the handler acts on. An ID the store would not
+// parse gets the store's answer.
+func canonicalExperimentID(id string) (string, error) {
+	n, err := mlflow.ParseExperimentID(id)
+	if err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
+// cleanListPath is r with the artifact listing's "path" query in the
+// canonical form artifact.ValidatePath gives, which the check and the
+// handler then both use.
+func cleanListPath(r *http.Request) (*http.Request, error) {
+	q := r.URL.Query()
+	raw, ok := q["path"]
+	if !ok || len(raw) == 0 {
+		return r, nil
+	}
+	p, err := artifact.ValidatePath(raw[0])
+	if err != nil {
+		return nil, err
+	}
+	if p == raw[0] && len(raw) == 1 {
+		return r, nil
+	}
+	r2 := r.Clone(r.Context())
+	q["path"] = []string{p}
+	r2.URL.RawQuery = q.Encode()
+	return r2, nil
 }
 
 // artifactTail is the artifact path of an artifact proxy URL.
@@ -353,7 +422,12 @@ func experimentOfArtifactPath(p string) string {
 			return ""
 		}
 	}
-	return first
+	// Folder "01" is not experiment 1's, but checking experiment 1's
+	// permission for it is the stricter choice.
+	if t := strings.TrimLeft(first, "0"); t != "" {
+		return t
+	}
+	return "0"
 }
 
 // fields are a request's parameters, read as MLflow's handlers read them:

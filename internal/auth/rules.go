@@ -56,12 +56,22 @@ const (
 	aDeleteModel               // grants of a deleted model are dropped
 )
 
+// extraKind names a check beyond the permission on the route's target.
+type extraKind int
+
+const (
+	xNone          extraKind = iota
+	xVersionSource           // model-versions/create: READ on what run_id, model_id and source name
+	xVersionFiles            // model-versions/get-artifact: READ on the experiment holding the version's files
+)
+
 type rule struct {
 	access access
 	target target
 	action Action
 	filter filterKind
 	after  afterKind
+	extra  extraKind
 }
 
 func public() rule               { return rule{access: accPublic} }
@@ -72,6 +82,7 @@ func on(t target, a Action) rule { return rule{access: accResource, target: t, a
 
 func (r rule) then(a afterKind) rule      { r.after = a; return r }
 func (r rule) filtered(f filterKind) rule { r.filter = f; return r }
+func (r rule) and(x extraKind) rule       { r.extra = x; return r }
 
 // apiPrefixes are the two mounts of MLflow's REST API.
 var apiPrefixes = []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}
@@ -134,7 +145,7 @@ var mlflowRules = map[string]rule{
 	"GET registered-models/get-latest-versions":  on(tRegisteredModel, ActRead),
 	"POST registered-models/get-latest-versions": on(tRegisteredModel, ActRead),
 	// Model versions (permissions are the registered model's)
-	"POST model-versions/create":           on(tRegisteredModel, ActUpdate),
+	"POST model-versions/create":           on(tRegisteredModel, ActUpdate).and(xVersionSource),
 	"GET model-versions/get":               on(tRegisteredModel, ActRead),
 	"PATCH model-versions/update":          on(tRegisteredModel, ActUpdate),
 	"DELETE model-versions/delete":         on(tRegisteredModel, ActDelete),
@@ -195,7 +206,7 @@ var otherRules = map[string]rule{
 	"GET /ready":                            public(),
 	"/":                                     {access: accUI},
 	"GET /get-artifact":                     on(tRun, ActRead),
-	"GET /model-versions/get-artifact":      on(tRegisteredModel, ActRead),
+	"GET /model-versions/get-artifact":      on(tRegisteredModel, ActRead).and(xVersionFiles),
 	"GET /signin":                           public(),
 	"POST /signin":                          public(),
 	"GET /signup":                           admin(),

@@ -44,6 +44,13 @@ type Config struct {
 	SessionTTL time.Duration
 	// Lookup finds the experiment of runs and logged models.
 	Lookup Lookup
+	// ArtifactPath maps an artifact URI the server serves through its
+	// entities (/model-versions/get-artifact) to its path below the
+	// artifact root holding it (the proxy's destination or the default
+	// artifact root), whose first segment is the experiment's ID; served
+	// is false for a URI the server does not serve. Nil: only
+	// mlflow-artifacts: URIs are served.
+	ArtifactPath func(uri string) (path string, served bool)
 	Log    *slog.Logger
 }
 
@@ -113,6 +120,8 @@ type Lookup interface {
 	RunExperimentID(ctx context.Context, runID string) (string, error)
 	LoggedModelExperimentID(ctx context.Context, modelID string) (string, error)
 	ExperimentIDByName(ctx context.Context, name string) (string, error)
+	// GetModelVersionDownloadURI is where a model version's files are.
+	GetModelVersionDownloadURI(ctx context.Context, name string, version int64) (string, error)
 }
 
 // Service authenticates requests and enforces permissions.

@@ -188,3 +188,13 @@ func ParseModelsURI(uri string) (ModelURI, bool) {
 	}
 	return ModelURI{Name: name, Stage: suffix}, true
 }
+
+// UnfetchableModelSource is MLflow's refusal of a models:/ version source
+// that does not resolve; cause says why (the model does not exist, ...).
+func UnfetchableModelSource(source string, cause error) *Error {
+	msg := cause.Error()
+	if e, ok := AsError(cause); ok {
+		msg = e.Message
+	}
+	return InvalidParam("Unable to fetch model from model URI source artifact location '%s'. Error: %s", source, msg)
+}

@@ -15,6 +15,10 @@ func (s *Server) openAuth(ctx context.Context) error {
 	c := *s.cfg.Auth
 	c.Lookup = s.store
 	c.Log = s.log
+	c.ArtifactPath = func(uri string) (string, bool) {
+		_, p, err := s.resolver.Resolve(uri)
+		return p, err == nil
+	}
 	svc, err := auth.New(ctx, c)
 	if err != nil {
 		return err

@@ -596,16 +596,22 @@ func (s *Store) resolveSource(ctx context.Context, q querier, c *store.CreateMod
 		case u.ModelID != "":
 			loc, runID, err := s.loggedModelLocation(ctx, q, u.ModelID)
 			if err != nil {
-				return "", mlflow.InvalidParam("Unable to fetch model from model URI source artifact location '%s'. Error: %s", c.Source, errorMessage(err))
+				return "", mlflow.UnfetchableModelSource(c.Source, err)
 			}
 			storage = loc
 			if c.RunID == "" {
 				c.RunID = runID
 			}
 		default:
+			// A model that does not exist is answered the same way
+			// whatever the URI's form: the auth middleware gives this
+			// answer for a model the caller may not read.
+			if err := s.registeredModelExists(ctx, q, u.Name); err != nil {
+				return "", mlflow.UnfetchableModelSource(c.Source, err)
+			}
 			mv, err := s.resolveModelURI(ctx, q, u)
 			if err != nil {
-				return "", mlflow.InvalidParam("Unable to fetch model from model URI source artifact location '%s'. Error: %s", c.Source, errorMessage(err))
+				return "", mlflow.UnfetchableModelSource(c.Source, err)
 			}
 			storage, err = s.downloadURI(ctx, q, mv.Name, mustVersion(mv.Version))
 			if err != nil {
