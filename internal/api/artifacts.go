@@ -124,15 +124,51 @@ func (h *artifactProxy) upload(w http.ResponseWriter, r *http.Request) {
 		}
 		body = http.MaxBytesReader(w, r.Body, limit)
 	}
-	if err := h.repo.Put(r.Context(), p, body, r.ContentLength); err != nil {
+	cb := &clientBody{r: body}
+	if err := h.repo.Put(r.Context(), p, cb, r.ContentLength); err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			err = uploadTooLarge(tooLarge.Limit)
+		if errors.As(err, &tooLarge) || errors.As(cb.err, &tooLarge) {
+			writeError(w, r, uploadTooLarge(tooLarge.Limit))
+			return
+		}
+		if cb.err != nil || r.Context().Err() != nil {
+			clientAborted(w, r, p, cb.err)
+			return
 		}
 		writeError(w, r, fromArtifactStore(err))
 		return
 	}
 	writeJSON(w, struct{}{})
+}
+
+// clientBody records the error of reading a request body: the client
+// stopped sending it (closed the connection, or sent less than its
+// Content-Length), which is no failure of the artifact store.
+type clientBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// StatusClientClosedRequest is the status the request log and metrics
+// record for a request whose client went away before sending all of it
+// (nginx's 499); the client does not see it.
+const StatusClientClosedRequest = 499
+
+// clientAborted answers an upload the client abandoned mid-body: logged at
+// info as the client's doing, recorded with status 499, not as an outage
+// of the artifact store. The store wrote nothing (the repository removes
+// its partial file).
+func clientAborted(w http.ResponseWriter, r *http.Request, p string, err error) {
+	slog.InfoContext(r.Context(), "client aborted an artifact upload", "method", r.Method, "path", r.URL.Path, "artifact", p, "err", err)
+	writeJSONStatus(w, StatusClientClosedRequest, errorBody{mlflow.BadRequest, "The client closed the request before sending all of the artifact"})
 }
 
 func uploadTooLarge(limit int64) error {

@@ -203,7 +203,9 @@ func (p *params) int64Field(name string) (n int64, present bool, err error) {
 		return n, true, nil
 	}
 	var f float64
-	if err := json.Unmarshal(v, &f); err != nil || f >= 1<<63 || f < -(1<<63) {
+	// The bounds are symmetric in float64: -2^63 is refused as 2^63 is,
+	// since a literal below -2^63 (-9223372036854775809) rounds to it.
+	if err := json.Unmarshal(v, &f); err != nil || f >= 1<<63 || f <= -(1<<63) {
 		return 0, true, typeError(name, v) // not a number, or no int64
 	}
 	// MLflow stores a fractional step as 0 (see docs/compatibility.md); the

@@ -43,13 +43,15 @@ func TestRawInput(t *testing.T) {
 // value (9223372036854775808 was stored as -9223372036854775808).
 func TestInt64Overflow(t *testing.T) {
 	for body, ok := range map[string]bool{
-		`{"n": 9223372036854775807}`:   true,
-		`{"n": -9223372036854775808}`:  true,
-		`{"n": 9223372036854775808}`:   false,
-		`{"n": 1e19}`:                  false,
-		`{"n": -1e19}`:                 false,
-		`{"n": "9223372036854775808"}`: false,
-		`{"n": 12.7}`:                  true,
+		`{"n": 9223372036854775807}`:    true,
+		`{"n": -9223372036854775808}`:   true,
+		`{"n": 9223372036854775808}`:    false,
+		`{"n": 1e19}`:                   false,
+		`{"n": -1e19}`:                  false,
+		`{"n": -9223372036854775809}`:   false,
+		`{"n": "-9223372036854775809"}`: false,
+		`{"n": "9223372036854775808"}`:  false,
+		`{"n": 12.7}`:                   true,
 	} {
 		r := httptest.NewRequest("POST", "/x", strings.NewReader(body))
 		p, err := readParams(r)
@@ -70,9 +72,30 @@ func TestStepOverflow(t *testing.T) {
 			t.Errorf("step %s: %d %v, want %d", v, n, err, want)
 		}
 	}
-	for _, v := range []string{"9223372036854775808", "1e19", "-1e300"} {
+	for _, v := range []string{"9223372036854775808", "-9223372036854775809", "1e19", "-1e300"} {
 		if n, err := stepValue("step", []byte(v)); err == nil {
 			t.Errorf("step %s accepted as %d", v, n)
+		}
+	}
+}
+
+// TestLoneSurrogate: a \udfff escape without its pair is refused (json
+// would store U+FFFD); pairs and other escapes pass.
+func TestLoneSurrogate(t *testing.T) {
+	for body, bad := range map[string]bool{
+		`{"v": "\udfff"}`:            true,
+		`{"v": "a\ud800b"}`:          true,
+		`{"v": "\ud800\u0041"}`:      true,
+		`{"v": "\uDBFF"}`:            true,
+		`{"v": "\ud83d\ude00"}`:      false,
+		`{"v": "\\udfff"}`:           false,
+		`{"v": "\u00e9\"\\\udc00"}`:  true,
+		`{"v": "ok", "w": "\u20ac"}`: false,
+		`{"\udfff": "key"}`:          true,
+	} {
+		err := checkRawBody([]byte(body))
+		if (err != nil) != bad {
+			t.Errorf("%s: %v, want refused=%v", body, err, bad)
 		}
 	}
 }

@@ -241,7 +241,7 @@ func stepValue(name string, v json.RawMessage) (int64, error) {
 	}
 	if v[0] != '"' {
 		var f float64
-		if err := json.Unmarshal(v, &f); err == nil && f < 1<<63 && f >= -(1<<63) {
+		if err := json.Unmarshal(v, &f); err == nil && f < 1<<63 && f > -(1<<63) {
 			if f == float64(int64(f)) {
 				return int64(f), nil
 			}

@@ -100,16 +100,34 @@ func (l *Local) Put(ctx context.Context, p string, body io.Reader, size int64) (
 		return mlflow.InvalidParam("Cannot write artifact '%s': a directory of that name exists", p)
 	}
 	dir := filepath.Dir(rel)
-	if dir != "." {
+	// The folders this upload creates are removed again (when still
+	// empty) if it fails, so that an abandoned upload leaves nothing.
+	created := l.missingDirs(dir)
+	mkdirs := func() error {
+		if dir == "." {
+			return nil
+		}
 		if err := l.root.MkdirAll(dir, 0o755); err != nil {
 			if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrExist) {
 				return mlflow.InvalidParam("Cannot write artifact '%s': a parent of it is a file", p)
 			}
 			return fmt.Errorf("artifact: create directory for %q: %w", p, err)
 		}
+		return nil
+	}
+	if err := mkdirs(); err != nil {
+		return err
 	}
 	tmp := filepath.Join(dir, tmpPrefix+randomHex(8))
 	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A failed upload next to this one removed the folder it had
+		// just created: make it again.
+		if err := mkdirs(); err != nil {
+			return err
+		}
+		f, err = l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	}
 	if err != nil {
 		return fmt.Errorf("artifact: create %q: %w", p, err)
 	}
@@ -117,6 +135,11 @@ func (l *Local) Put(ctx context.Context, p string, body io.Reader, size int64) (
 		if err != nil {
 			_ = f.Close()
 			_ = l.root.Remove(tmp)
+			for _, d := range created {
+				if l.root.Remove(d) != nil { // not empty: another upload's
+					break
+				}
+			}
 		}
 	}()
 	bufp := copyBufs.Get().(*[]byte)
@@ -304,4 +327,17 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// missingDirs lists the folders of dir (relative to the root) that do not
+// exist yet, deepest first.
+func (l *Local) missingDirs(dir string) []string {
+	var out []string
+	for d := dir; d != "." && d != "/" && d != ""; d = filepath.Dir(d) {
+		if _, err := l.root.Lstat(d); err == nil {
+			break
+		}
+		out = append(out, d)
+	}
+	return out
 }

@@ -75,10 +75,20 @@ func hostileCases(expID, runID string) []hostileCase {
 	post("NUL in experiment name", "experiments/create", `{"name": "a\u0000b"}`)
 	post("NUL in registered model name", "registered-models/create", `{"name": "m\u0000"}`)
 	post("NUL in run ID", "runs/set-tag", `{"run_id": "`+runID+`\u0000", "key": "t", "value": "v"}`)
+	// Lone UTF-16 surrogate escapes (json would store U+FFFD).
+	post("lone surrogate in param value", "runs/log-parameter", `{"run_id": "`+runID+`", "key": "ls", "value": "a\udfffb"}`)
+	post("lone surrogate in tag value", "runs/set-tag", `{"run_id": "`+runID+`", "key": "t", "value": "\ud800"}`)
+	post("lone surrogate in log-batch tag", "runs/log-batch", `{"run_id": "`+runID+`", "tags": [{"key": "t", "value": "\udfff"}]}`)
+	post("lone surrogate in experiment tag", "experiments/set-experiment-tag", `{"experiment_id": "`+expID+`", "key": "t", "value": "\udc00x"}`)
+	// Artifact locations that would hide the folder they name in a query
+	// or fragment (issue 11).
+	for _, loc := range []string{"mlflow-artifacts:/" + expID + "?", "mlflow-artifacts:/" + expID + "#", "mlflow-artifacts:/?", "mlflow-artifacts:/" + expID + "#x/y", "s3://b/p?a=..%2F..", "/tmp/p;x"} {
+		post("artifact_location "+loc, "experiments/create", map[string]any{"name": "crafted " + loc, "artifact_location": loc})
+	}
 
 	// NaN and infinities in every numeric field but a metric's value
 	// (which MLflow stores).
-	for _, bad := range []string{"NaN", "Infinity", "-Infinity", `"NaN"`, `"Infinity"`, "1e309", "-1e309", "9223372036854775808"} {
+	for _, bad := range []string{"NaN", "Infinity", "-Infinity", `"NaN"`, `"Infinity"`, "1e309", "-1e309", "9223372036854775808", "-9223372036854775809", "-1e19"} {
 		post("log-metric timestamp "+bad, "runs/log-metric", `{"run_id": "`+runID+`", "key": "m", "value": 1, "timestamp": `+bad+`, "step": 1}`)
 		post("log-metric step "+bad, "runs/log-metric", `{"run_id": "`+runID+`", "key": "m", "value": 1, "timestamp": 1, "step": `+bad+`}`)
 		post("log-batch timestamp "+bad, "runs/log-batch", `{"run_id": "`+runID+`", "metrics": [{"key": "m", "value": 1, "timestamp": `+bad+`, "step": 1}]}`)

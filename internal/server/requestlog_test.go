@@ -5,16 +5,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // lockedBuffer is a bytes.Buffer the request log may write to from many
@@ -178,5 +182,71 @@ func TestRequestLogPanic(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `"msg":"panic in handler"`) {
 		t.Errorf("no panic line:\n%s", buf.String())
+	}
+}
+
+// TestClientAbortedUpload: a client that closes the connection in the
+// middle of an artifact PUT is the client's doing. The request log and the
+// metrics record it with status 499 (not 503, "artifact store
+// unavailable"), and the upload leaves no file and no empty folder.
+func TestClientAbortedUpload(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "mlartifacts")
+	cfg := Config{
+		BackendStoreURI: "sqlite:///" + filepath.Join(dir, "mlflow.db"),
+		ArtifactsDest:   dest,
+		ServeArtifacts:  true,
+		AllowedHosts:    []string{"*"},
+	}
+	var buf, appLog lockedBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&appLog, nil)))
+	defer slog.SetDefault(prev)
+	srv, err := New(context.Background(), cfg, slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+
+	const path = "/api/2.0/mlflow-artifacts/artifacts/0/abandoned/artifacts/deep/big.bin"
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n\r\n", path)
+	_, _ = conn.Write(bytes.Repeat([]byte("x"), 64<<10))
+	time.Sleep(100 * time.Millisecond) // the handler is reading the body
+	conn.Close()
+
+	var line *logLine
+	for deadline := time.Now().Add(10 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range requestLines(t, buf.String()) {
+			if l.Path == path {
+				line = &l
+			}
+		}
+	}
+	if line == nil {
+		t.Fatalf("no request line for the aborted upload:\n%s", buf.String())
+	}
+	if line.Status != 499 {
+		t.Errorf("aborted upload logged with status %d, want 499", line.Status)
+	}
+	if strings.Contains(appLog.String(), "artifact store unavailable") || !strings.Contains(appLog.String(), "client aborted an artifact upload") {
+		t.Errorf("application log:\n%s", appLog.String())
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `status="499"`) || strings.Contains(string(metrics), `status="503"`) {
+		t.Errorf("metrics:\n%s", metrics)
+	}
+	if _, err := os.Stat(filepath.Join(dest, "0", "abandoned")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the aborted upload left its folder: %v", err)
 	}
 }
