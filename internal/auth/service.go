@@ -51,7 +51,7 @@ type Config struct {
 	// is false for a URI the server does not serve. Nil: only
 	// mlflow-artifacts: URIs are served.
 	ArtifactPath func(uri string) (path string, served bool)
-	Log    *slog.Logger
+	Log          *slog.Logger
 }
 
 // DefaultConfig is MLflow's basic_auth.ini.
