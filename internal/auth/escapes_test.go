@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -405,4 +406,74 @@ func percentDigits(s string) string {
 		fmt.Fprintf(&b, "%%%02X", s[i])
 	}
 	return b.String()
+}
+
+// TestEscapePageTokens: paging through every search one item at a time,
+// and with page tokens forged for any offset, never yields the victim's
+// experiment, runs, logged models, registered model or versions.
+func TestEscapePageTokens(t *testing.T) {
+	hostileDefaults(t, func(t *testing.T, h *hostileFixture) {
+		s := h.s
+		for i := 0; i < 3; i++ {
+			s.must(h.owner, "POST", "experiments/create", map[string]any{"name": unique("other")})
+		}
+		leaks := func(what string, body []byte) {
+			t.Helper()
+			b := string(body)
+			if strings.Contains(b, `"victim"`) || strings.Contains(b, h.vRun) || strings.Contains(b, h.vLM) || strings.Contains(b, h.vModel) {
+				t.Errorf("%s: %s", what, b)
+			}
+		}
+		type search struct {
+			method, path string
+			body         func(token string) any
+		}
+		for _, sr := range []search{
+			{"GET", "experiments/search?max_results=1&page_token=%s", nil},
+			{"POST", "experiments/search", func(tok string) any { return map[string]any{"max_results": 1, "page_token": tok} }},
+			{"GET", "registered-models/search?max_results=1&page_token=%s", nil},
+			{"GET", "model-versions/search?max_results=1&page_token=%s", nil},
+			{"POST", "runs/search", func(tok string) any {
+				return map[string]any{"experiment_ids": []string{h.mine, h.V}, "max_results": 1, "page_token": tok}
+			}},
+			{"POST", "logged-models/search", func(tok string) any {
+				return map[string]any{"experiment_ids": []string{h.mine, h.V}, "max_results": 1, "page_token": tok}
+			}},
+		} {
+			// Follow the tokens the server gives.
+			tok := ""
+			for page := 0; page < 50; page++ {
+				var r resp
+				if sr.body == nil {
+					r = s.do(h.user, sr.method, fmt.Sprintf(sr.path, url.QueryEscape(tok)), nil)
+				} else {
+					r = s.do(h.user, sr.method, sr.path, sr.body(tok))
+				}
+				leaks(sr.path+" page "+fmt.Sprint(page), r.body)
+				if r.status != http.StatusOK {
+					break
+				}
+				next, _ := r.json(t)["next_page_token"].(string)
+				if next == "" {
+					break
+				}
+				tok = next
+			}
+			// Forged offsets.
+			for off := 0; off < 8; off++ {
+				forged := base64Offset(off)
+				var r resp
+				if sr.body == nil {
+					r = s.do(h.user, sr.method, fmt.Sprintf(sr.path, url.QueryEscape(forged)), nil)
+				} else {
+					r = s.do(h.user, sr.method, sr.path, sr.body(forged))
+				}
+				leaks(sr.path+" forged offset "+fmt.Sprint(off), r.body)
+			}
+		}
+	})
+}
+
+func base64Offset(n int) string {
+	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf(`{"offset": %d}`, n)))
 }
