@@ -36,6 +36,13 @@ func (r *Resolver) Resolve(uri string) (Repository, string, error) {
 		}
 		return r.Proxy, p, nil
 	}
+	if URIScheme(uri) != "" {
+		// A URI's query and fragment are no part of where its files are
+		// (MLflow's repositories read the parsed path); in a plain path
+		// "?" and "#" are file name characters.
+		uri, _, _ = strings.Cut(uri, "#")
+		uri, _, _ = strings.Cut(uri, "?")
+	}
 	for root, repo := range r.Roots {
 		root = strings.TrimSuffix(root, "/")
 		if uri == root {

@@ -104,3 +104,38 @@ func TestContentType(t *testing.T) {
 		}
 	}
 }
+
+// TestResolverReadsTheURIPath: below a root, a URI's query and fragment are
+// not part of the path served (in a plain path they are file name
+// characters).
+func TestResolverReadsTheURIPath(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fileRoot := "file://" + dir
+	repo, err := artifact.Open(ctx, fileRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &artifact.Resolver{Roots: map[string]artifact.Repository{fileRoot: repo, dir: repo}}
+	for uri, want := range map[string]string{
+		fileRoot + "/1/r/artifacts?x=1#f": "1/r/artifacts",
+		fileRoot + "/1/r/artifacts#/2":    "1/r/artifacts",
+		dir + "/1?/r/artifacts":           "1?/r/artifacts",
+	} {
+		if _, p, err := r.Resolve(uri); err != nil || p != want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", uri, p, err, want)
+		}
+	}
+	for _, c := range []struct{ a, want string }{
+		{"mlflow-artifacts:/1?", "mlflow-artifacts:/1/r/artifacts"},
+		{"mlflow-artifacts:/1#", "mlflow-artifacts:/1/r/artifacts"},
+		{"mlflow-artifacts:/1?x=1#y", "mlflow-artifacts:/1/r/artifacts?x=1#y"},
+		{"mlflow-artifacts:", "mlflow-artifacts:/r/artifacts"},
+		{"/srv/m?x", "/srv/m?x/r/artifacts"},
+		{"s3://bucket", "s3://bucket/r/artifacts"},
+	} {
+		if got := artifact.AppendToURI(c.a, "r", "artifacts"); got != c.want {
+			t.Errorf("AppendToURI(%q) = %q, want %q", c.a, got, c.want)
+		}
+	}
+}

@@ -384,6 +384,14 @@ func TestEscapeIDSpellings(t *testing.T) {
 				}
 			}
 		}
+		// A grant written with another spelling is a grant on the
+		// experiment itself.
+		if h.def == "NO_PERMISSIONS" {
+			s.must(h.owner, "POST", "experiments/permissions/create", map[string]any{"experiment_id": "0" + V, "username": "user", "permission": "READ"})
+			s.must(h.user, "GET", "experiments/get?experiment_id="+V, nil)
+			s.must(h.owner, "DELETE", "experiments/permissions/delete", map[string]any{"experiment_id": "+" + V, "username": "user"})
+			wantStatus(t, "after the grant is deleted", s.do(h.user, "GET", "experiments/get?experiment_id="+V, nil), http.StatusForbidden)
+		}
 		// OPTIONS on an API route is no way around the check.
 		r := s.do(h.user, "OPTIONS", "experiments/get?experiment_id="+V, nil)
 		noLeak(t, "OPTIONS", r)

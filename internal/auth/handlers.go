@@ -233,6 +233,12 @@ func (s *Service) permissionHandler(t permTable, op string) func(r *http.Request
 		if err != nil {
 			return nil, err
 		}
+		if t.key == experimentPerms.key {
+			// Stored as the check reads it: a grant on "01" is on experiment 1.
+			if resource, err = canonicalExperimentID(resource); err != nil {
+				return nil, err
+			}
+		}
 		username, err := f.required("username")
 		if err != nil {
 			return nil, err

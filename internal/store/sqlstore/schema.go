@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mltrack/mltrack/internal/mlflow"
 )
 
 // SchemaRevision is the alembic revision of MLflow's schema that mltrack
@@ -155,7 +157,7 @@ func (s *Store) createSchema(ctx context.Context) error {
 
 // experimentLocation is the artifact location of a new experiment.
 func (s *Store) experimentLocation(id string) string {
-	return strings.TrimSuffix(s.opts.DefaultArtifactRoot, "/") + "/" + id
+	return mlflow.AppendURIPath(s.opts.DefaultArtifactRoot, id)
 }
 
 // splitStatements splits a schema file into statements (no statement in
