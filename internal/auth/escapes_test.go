@@ -485,3 +485,58 @@ func TestEscapePageTokens(t *testing.T) {
 func base64Offset(n int) string {
 	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf(`{"offset": %d}`, n)))
 }
+
+// TestEscapeCustomLocation: an experiment created with a location of its
+// own (mlflow-artifacts:/team-x) owns that folder in the artifact proxy:
+// an explicit NO_PERMISSIONS protects its files there, and another user's
+// experiment made with the same or a deeper location, or with the
+// victim's numbered folder, gains nothing and blocks nothing.
+func TestEscapeCustomLocation(t *testing.T) {
+	hostileDefaults(t, func(t *testing.T, h *hostileFixture) {
+		s := h.s
+		folder := unique("team")
+		team := s.must(h.owner, "POST", "experiments/create", map[string]any{"name": "team", "artifact_location": "mlflow-artifacts:/" + folder})["experiment_id"].(string)
+		if h.def == "READ" {
+			s.grantExperiment(team, "user", "NO_PERMISSIONS")
+		}
+		run := runIDOf(s.must(h.owner, "POST", "runs/create", map[string]any{"experiment_id": team}))
+		file := folder + "/" + run + "/artifacts/secret.txt"
+		s.must(h.owner, "PUT", "/api/2.0/mlflow-artifacts/artifacts/"+file, []byte(victimSecret))
+		check := func(label string) {
+			t.Helper()
+			for _, mount := range []string{"/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/"} {
+				for _, r := range []resp{
+					s.do(h.user, "GET", mount+"artifacts/"+file, nil),
+					s.do(h.user, "HEAD", mount+"artifacts/"+file, nil),
+					s.do(h.user, "GET", mount+"artifacts?path="+url.QueryEscape(folder+"/"+run+"/artifacts"), nil),
+					s.do(h.user, "GET", mount+"artifacts?path="+url.QueryEscape(folder), nil),
+					s.do(h.user, "GET", mount+"artifacts?path="+url.QueryEscape("./"+folder+"/"), nil),
+				} {
+					noLeak(t, label, r)
+					wantStatus(t, label, r, http.StatusForbidden)
+				}
+				r := s.do(h.user, "PUT", mount+"artifacts/"+folder+"/planted.txt", []byte("x"))
+				wantStatus(t, label+": upload", r, http.StatusForbidden)
+			}
+			// The owner keeps reading and writing.
+			s.must(h.owner, "PUT", "/api/2.0/mlflow-artifacts/artifacts/"+folder+"/"+run+"/artifacts/more.txt", []byte("more"))
+			s.must(h.owner, "PUT", "/api/2.0/mlflow-artifacts/artifacts/"+h.V+"/"+h.vRun+"/artifacts/more.txt", []byte("more"))
+			if r := s.do(h.owner, "GET", "/api/2.0/mlflow-artifacts/artifacts/"+file, nil); string(r.body) != victimSecret {
+				t.Fatalf("%s: owner's own file: %d %q", label, r.status, r.body)
+			}
+		}
+		check("custom location")
+		// Squatting: the same folder, a deeper one, the victim's numbered one.
+		for _, loc := range []string{folder, folder + "/", folder + "/" + run, h.V} {
+			mine := s.must(h.user, "POST", "experiments/create", map[string]any{"name": unique("squat"), "artifact_location": "mlflow-artifacts:/" + loc})["experiment_id"].(string)
+			myRun := runIDOf(s.must(h.user, "POST", "runs/create", map[string]any{"experiment_id": mine}))
+			for _, p := range []string{"/api/2.0/mlflow/artifacts/list?run_id=" + myRun, "/get-artifact?run_id=" + myRun + "&path=secret.txt"} {
+				noLeak(t, "squatting "+loc+": "+p, s.do(h.user, "GET", p, nil))
+			}
+			check("after a squat on " + loc)
+		}
+		// A model version pointing into the folder.
+		r := s.do(h.user, "POST", "model-versions/create", map[string]any{"name": h.myModel, "source": "mlflow-artifacts:/" + folder + "/" + run + "/artifacts"})
+		wantStatus(t, "version from the custom folder", r, http.StatusForbidden)
+	})
+}

@@ -335,15 +335,82 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 		if err != nil {
 			return false, err
 		}
-		if id := experimentOfArtifactPath(p); id != "" {
-			return expPerm(id)
-		}
-		// Outside any experiment's folder: reading follows the default
-		// permission (as MLflow), writing is for admins.
-		return rl.action == ActRead && s.defaultPerm.CanRead, nil
+		return s.artifactPathAllowed(ctx, u, artifact.ProxyScheme+":/"+p, p, rl.action)
 	}
 	return false, nil
 }
+
+// artifactPathAllowed decides an action on the artifact path p (below
+// the root holding uri) by the permission on the experiment owning p:
+//
+//   - p starts with digits: that experiment (the default layout, <id>/...;
+//     MLflow's rule). A location chosen to look like another experiment's
+//     folder owns nothing there.
+//   - else the experiment whose artifact location is the shortest folder
+//     above p (or p itself), the first created if several share it: an
+//     experiment created with artifact_location mlflow-artifacts:/team-a
+//     owns team-a/... (MLflow lets the default permission decide there,
+//     so an explicit NO_PERMISSIONS did not protect such an experiment's
+//     files). One created later with the same or a deeper location owns
+//     nothing of it.
+//   - no owner: reading follows the default permission (as MLflow),
+//     writing is for admins.
+func (s *Service) artifactPathAllowed(ctx context.Context, u *User, uri, p string, act Action) (bool, error) {
+	owner := experimentOfArtifactPath(p)
+	if owner == "" {
+		cands := locationCandidates(uri)
+		found, err := s.lookup.ExperimentsAtLocations(ctx, cands)
+		if err != nil {
+			return false, err
+		}
+		for i := 0; i+1 < len(cands) && owner == ""; i += 2 { // shortest first; "x" and "x/" alike
+			for _, c := range cands[i : i+2] {
+				if id, ok := found[c]; ok && (owner == "" || lessID(id, owner)) {
+					owner = id
+				}
+			}
+		}
+	}
+	if owner == "" {
+		return act == ActRead && s.defaultPerm.CanRead, nil
+	}
+	perm, err := s.permissionOn(ctx, experimentPerms, owner, u)
+	return perm.Allows(act), err
+}
+
+// maxLocationDepth bounds how many folders above an artifact path are
+// looked up as experiment locations.
+const maxLocationDepth = 64
+
+// locationCandidates are the artifact locations an experiment owning uri
+// could have: uri and each folder above it, with and without a final
+// slash, without query or fragment.
+func locationCandidates(uri string) []string {
+	base, _, _ := strings.Cut(uri, "#")
+	base, _, _ = strings.Cut(base, "?")
+	prefix := ""
+	if i := strings.Index(base, "://"); i >= 0 {
+		j := strings.IndexByte(base[i+3:], '/')
+		if j < 0 {
+			return nil // a bucket or host itself is no experiment's own folder
+		}
+		prefix, base = base[:i+3+j], base[i+3+j:]
+	} else if i := strings.IndexByte(base, ':'); i >= 0 && mlflowScheme(base[:i]) {
+		prefix, base = base[:i+1], base[i+1:]
+	}
+	var out []string
+	cur := prefix
+	for n, seg := range strings.Split(strings.Trim(base, "/"), "/") {
+		if seg == "" || n >= maxLocationDepth {
+			break
+		}
+		cur += "/" + seg
+		out = append(out, cur, cur+"/")
+	}
+	return out
+}
+
+func mlflowScheme(s string) bool { return mlflow.URIScheme(s+":") != "" }
 
 // loggedModelID is the {model_id} of a /mlflow/logged-models/{model_id}/...
 // URL, read as the mux reads a path value: the escaped segment, unescaped
@@ -647,3 +714,6 @@ func (s *Service) afterSuccess(ctx context.Context, a afterKind, u *User, f *fie
 	}
 	return nil
 }
+
+// lessID compares two canonical experiment IDs as numbers.
+func lessID(a, b string) bool { return len(a) < len(b) || len(a) == len(b) && a < b }

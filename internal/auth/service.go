@@ -122,6 +122,9 @@ type Lookup interface {
 	ExperimentIDByName(ctx context.Context, name string) (string, error)
 	// GetModelVersionDownloadURI is where a model version's files are.
 	GetModelVersionDownloadURI(ctx context.Context, name string, version int64) (string, error)
+	// ExperimentsAtLocations maps each of locs that is an experiment's
+	// artifact location to the lowest ID of the experiments with it.
+	ExperimentsAtLocations(ctx context.Context, locs []string) (map[string]string, error)
 }
 
 // Service authenticates requests and enforces permissions.

@@ -127,11 +127,10 @@ func (s *Service) canReadURI(ctx context.Context, u *User, uri string) (bool, er
 	default:
 		return true, nil
 	}
-	if id := experimentOfArtifactPath(p); id != "" {
-		perm, err := s.permissionOn(ctx, experimentPerms, id, u)
-		return perm.CanRead, err
+	if artifact.IsProxyURI(uri) {
+		uri = artifact.ProxyScheme + ":/" + p // the form experiments' locations have
 	}
-	return s.defaultPerm.CanRead, nil
+	return s.artifactPathAllowed(ctx, u, uri, p, ActRead)
 }
 
 // hidesModel reports whether refusing rl tells that a registered model

@@ -42,3 +42,33 @@ func (s *Store) lookupExperimentID(ctx context.Context, query, arg string, notFo
 	}
 	return strconv.FormatInt(id, 10), nil
 }
+
+// ExperimentsAtLocations maps each of locs that is some experiment's
+// artifact_location to the lowest ID of the experiments with it (the
+// auth middleware asks for every folder above an artifact path, to find
+// the experiment owning it).
+func (s *Store) ExperimentsAtLocations(ctx context.Context, locs []string) (map[string]string, error) {
+	if len(locs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.reader().QueryContext(ctx, s.q("SELECT artifact_location, MIN(experiment_id) FROM experiments WHERE artifact_location IN ("+placeholders(len(locs))+") GROUP BY artifact_location"), gcAnys(locs)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: experiments at locations: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var (
+			loc string
+			id  int64
+		)
+		if err := rows.Scan(&loc, &id); err != nil {
+			return nil, fmt.Errorf("store: experiments at locations: %w", err)
+		}
+		out[loc] = strconv.FormatInt(id, 10)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: experiments at locations: %w", err)
+	}
+	return out, nil
+}
