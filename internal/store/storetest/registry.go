@@ -33,6 +33,7 @@ func RunRegistry(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 		{"SearchLoggedModels", testSearchLoggedModels},
 		{"VersionSources", testVersionSources},
 		{"ChildURIsOnThePath", testChildURIsOnThePath},
+		{"ExperimentsAtLocations", testExperimentsAtLocations},
 		{"LoggedModelMetricOrder", testLoggedModelMetricOrder},
 		{"SearchLoggedModelsByMetricAndDataset", testSearchLoggedModelsByMetricAndDataset},
 		{"ModelVersionOnLoggedModel", testModelVersionOnLoggedModel},
@@ -778,5 +779,22 @@ func testChildURIsOnThePath(t *testing.T, s *sqlstore.Store) {
 		if uri := regMust(s.GetModelVersionDownloadURI(ctx, name, 1)); uri != wantVersion {
 			t.Errorf("location %q: version from runs:/ stored at %q, want %q", tc.loc, uri, wantVersion)
 		}
+	}
+}
+
+// testExperimentsAtLocations: the auth middleware's lookup of the
+// experiments owning an artifact folder answers, per location, the first
+// experiment created with it.
+func testExperimentsAtLocations(t *testing.T, s *sqlstore.Store) {
+	a := regMust(s.CreateExperiment(ctx, "team-a", "mlflow-artifacts:/team-a", nil))
+	regMust(s.CreateExperiment(ctx, "team-a-again", "mlflow-artifacts:/team-a", nil))
+	b := regMust(s.CreateExperiment(ctx, "team-b", "s3://bucket/root/team-b/", nil))
+	got := regMust(s.ExperimentsAtLocations(ctx, []string{"mlflow-artifacts:/team-a", "mlflow-artifacts:/team-a/", "s3://bucket/root/team-b/", "mlflow-artifacts:/none"}))
+	want := map[string]string{"mlflow-artifacts:/team-a": a, "s3://bucket/root/team-b/": b}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("ExperimentsAtLocations = %v, want %v", got, want)
+	}
+	if got := regMust(s.ExperimentsAtLocations(ctx, nil)); len(got) != 0 {
+		t.Fatalf("no locations: %v", got)
 	}
 }
