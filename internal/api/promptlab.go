@@ -196,6 +196,9 @@ func (a *API) writePromptlabRun(ctx context.Context, run *mlflow.Run, lab prompt
 	if err := a.Tracking.LogModelHistory(ctx, id, json.RawMessage(history)); err != nil {
 		return err
 	}
+	if err := checkRunFolder(run); err != nil {
+		return err
+	}
 	repo, base, err := a.resolve(run.Info.ArtifactURI)
 	if err != nil {
 		return err

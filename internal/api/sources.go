@@ -233,10 +233,16 @@ func (a *API) validateModelVersionSource(r *http.Request, c store.CreateModelVer
 			if err != nil {
 				return err
 			}
+			if err := checkLoggedModelFolder(m); err != nil {
+				return err
+			}
 			root = m.Info.ArtifactURI
 		} else {
 			run, err := a.Tracking.GetRun(r.Context(), c.RunID)
 			if err != nil {
+				return err
+			}
+			if err := checkRunFolder(run); err != nil {
 				return err
 			}
 			root = run.Info.ArtifactURI

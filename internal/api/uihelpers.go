@@ -51,6 +51,9 @@ func (a *API) getLoggedModelArtifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := a.LoggedModels.GetLoggedModel(r.Context(), r.PathValue("model_id"))
+	if err == nil {
+		err = checkLoggedModelFolder(m)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -199,6 +202,9 @@ func (a *API) upload(r *http.Request) error {
 	}
 	run, err := a.Tracking.GetRun(r.Context(), runID)
 	if err != nil {
+		return err
+	}
+	if err := checkRunFolder(run); err != nil {
 		return err
 	}
 	repo, base, err := a.resolve(run.Info.ArtifactURI)

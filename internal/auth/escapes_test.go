@@ -182,8 +182,16 @@ func TestEscapeArtifactLocation(t *testing.T) {
 				"/get-artifact?run_id=" + runID + "&path=models/" + h.vLM + "/artifacts/secret.txt",
 				"/api/2.0/mlflow/logged-models/" + lmID + "/artifacts/directories",
 				"/ajax-api/2.0/mlflow/logged-models/" + lmID + "/artifacts/directories?artifact_directory_path=" + h.vLM,
+				"/ajax-api/2.0/mlflow/logged-models/" + lmID + "/artifacts/files?artifact_file_path=" + url.QueryEscape(h.vLM+"/artifacts/secret.txt"),
+				"/ajax-api/2.0/mlflow/logged-models/" + lmID + "/artifacts/files?artifact_file_path=" + url.QueryEscape("models/"+h.vLM+"/artifacts/secret.txt"),
 			} {
 				noLeak(t, label+" GET "+p, s.do(h.user, "GET", p, nil))
+			}
+			// Writing through the run (the UI's upload) lands in the
+			// run's own folder only.
+			s.do(h.user, "POST", "/ajax-api/2.0/mlflow/upload-artifact?run_uuid="+runID+"&path="+url.QueryEscape(h.vRun+"/artifacts/model/secret.txt"), []byte("overwritten"))
+			if r := s.do(h.owner, "GET", "/get-artifact?run_uuid="+h.vRun+"&path=model/secret.txt", nil); string(r.body) != victimSecret {
+				t.Errorf("%s: the victim's file after an upload through the user's run: %d %q", label, r.status, r.body)
 			}
 		}
 		reads("path-appended URIs")
