@@ -422,7 +422,7 @@ func (s *Service) login(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"user": map[string]any{"username": u.Username, "is_admin": u.IsAdmin}, "csrf_token": csrf}, nil
+	return map[string]any{"auth": true, "user": map[string]any{"username": u.Username, "is_admin": u.IsAdmin}, "csrf_token": csrf}, nil
 }
 
 // logout ends the session of the cookie, if any, and clears the cookies.
@@ -444,7 +444,7 @@ func clearCookies(w http.ResponseWriter) {
 
 func (s *Service) whoami(r *http.Request) (any, error) {
 	u := caller(r)
-	return map[string]any{"user": map[string]any{"id": u.ID, "username": u.Username, "is_admin": u.IsAdmin},
+	return map[string]any{"auth": true, "user": map[string]any{"id": u.ID, "username": u.Username, "is_admin": u.IsAdmin},
 		"default_permission": s.defaultPerm.Name}, nil
 }
 

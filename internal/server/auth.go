@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"io"
+	"net/http"
 
 	"github.com/mltrack/mltrack/internal/auth"
 )
@@ -37,3 +39,14 @@ func (s *Server) closeAuth() {
 
 // AuthService is the server's auth service, nil when auth is off.
 func (s *Server) AuthService() *auth.Service { return s.auth }
+
+// registerAuthOff answers the UI's "who am I" when auth is off: 200 with
+// {"auth": false}, instead of a 404 the browser logs as an error on every
+// page load. With auth on, the auth package serves the route (and says
+// "auth": true with the user).
+func registerAuthOff(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/2.0/mltrack/auth/whoami", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"auth":false}`)
+	})
+}

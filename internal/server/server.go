@@ -258,6 +258,8 @@ func (s *Server) Handler() http.Handler {
 	if s.auth != nil {
 		s.auth.Register(mux)
 		h = s.auth.Middleware(s.limitUsers(mux))
+	} else {
+		registerAuthOff(mux)
 	}
 	if s.artifacts != nil {
 		api.RegisterArtifactProxy(mux, s.artifacts, api.ArtifactProxyOptions{MaxUploadBytes: s.cfg.MaxArtifactUploadBytes})

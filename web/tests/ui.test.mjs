@@ -291,6 +291,10 @@ if (missing && process.env.CI === 'true') {
       assert.deepEqual(rm.aliases, [{ alias: 'champion', version: '1' }]);
       await screenshot(page, '10-model');
       await page.locator('tr[data-version="1"] select[aria-label=Stage]').selectOption('Staging');
+      // A stage change asks first (MLflow's dialog, with its "archive existing versions" option).
+      await page.locator('.modal', { hasText: 'from None to Staging' }).waitFor();
+      assert.equal((await api.get('model-versions/get', { name: 'food11-resnet', version: '1' })).model_version.current_stage, 'None');
+      await page.locator('.modal').getByRole('button', { name: 'Transition' }).click();
       for (let i = 0; ; i++) {
         const v = (await api.get('model-versions/get', { name: 'food11-resnet', version: '1' })).model_version;
         if (v.current_stage === 'Staging') break;

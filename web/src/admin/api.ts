@@ -9,7 +9,8 @@ export interface UserDetail extends UserSummary {
 }
 export interface TokenInfo { id: string; name: string; username?: string; creation_timestamp: number; expiration_timestamp?: number; last_used_timestamp?: number }
 
-export const whoami = () => own<{ user: Me; default_permission: string }>('GET', 'auth/whoami');
+/** whoami names the signed-in user; with auth off the server answers {auth: false}. */
+export const whoami = () => own<{ auth: boolean; user?: Me; default_permission?: string }>('GET', 'auth/whoami');
 export const logout = () => own('POST', 'auth/logout');
 export const listUsers = () => own<{ users: UserSummary[] }>('GET', 'users/list').then((r) => r.users || []);
 export const getUser = (username: string) => get<{ user: UserDetail }>('users/get', { username }).then((r) => r.user);

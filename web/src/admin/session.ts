@@ -1,5 +1,6 @@
 // The signed-in user, when mltrack runs with auth on. With auth off the
-// whoami endpoint does not exist (404), and every auth control is hidden.
+// whoami endpoint answers {auth: false} (older servers: 404), and every auth
+// control is hidden.
 import { useEffect, useState } from 'preact/hooks';
 import { getUser, logout, whoami } from './api';
 import type { Me, Resource } from './api';
@@ -14,7 +15,7 @@ let current: Session | undefined;
 export function session(): Promise<Session> {
   if (!pending) {
     pending = whoami().then(
-      (r) => ({ on: true, me: r.user, defaultPermission: r.default_permission }),
+      (r) => (r.auth === false || !r.user ? { on: false } : { on: true, me: r.user, defaultPermission: r.default_permission }),
       (e) => {
         // 401: authFetch is already on its way to the sign-in page.
         if (e instanceof ApiError && e.status === 401) return new Promise<Session>(() => {});

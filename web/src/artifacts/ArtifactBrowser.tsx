@@ -7,6 +7,7 @@ import type { FileInfo } from '../lib/api';
 import { fmtBytes, px } from '../lib/format';
 import { ErrorBox, Markdown, Spinner } from '../ui/widgets';
 import { RegisterModal } from '../models/RegisterModal';
+import { ModelSummary } from './ModelSummary';
 
 const IMAGE = /\.(png|jpe?g|gif|svg|webp|bmp|ico)$/i;
 const TEXT = /(\.(txt|log|ya?ml|py|toml|cfg|ini|sh|json|jsonl|md|html?|xml|csv|tsv|r|sql|js|ts|go|java|c|cpp|h|rs|env|gitignore|properties|conf|out|err)$)|(^|\/)(MLmodel|requirements[^/]*|Dockerfile|LICENSE|README)$/i;
@@ -123,7 +124,7 @@ export function Preview({ root, file }: { root: ArtifactRoot; file: FileInfo }) 
 }
 
 /** ArtifactBrowser shows a lazily loaded file tree and a preview of the selected file. */
-export function ArtifactBrowser({ root, path: rawPath, onPath, registerName, modelId, sourceRunId }: { root: ArtifactRoot; path: string; onPath: (p: string) => void; registerName?: string; modelId?: string; sourceRunId?: string }) {
+export function ArtifactBrowser({ root, path: rawPath, onPath, registerName, modelId, sourceRunId, createdMs }: { root: ArtifactRoot; path: string; onPath: (p: string) => void; registerName?: string; modelId?: string; sourceRunId?: string; createdMs?: number }) {
   // Directories carry a trailing slash in the URL so a reload selects them as folders.
   const pathIsDir = rawPath.endsWith('/');
   const path = rawPath.replace(/\/+$/, '');
@@ -162,6 +163,10 @@ export function ArtifactBrowser({ root, path: rawPath, onPath, registerName, mod
             <div class="spacer" />
             <button class="btn primary small" data-action="register-model" onClick={() => setRegistering(true)}>Register model</button>
           </div>
+        ) : null}
+        {isModelDir && (!sel || sel.is_dir) ? (
+          <ModelSummary root={root} dir={dir} createdMs={createdMs}
+            uri={modelId && !dir ? `models:/${modelId}` : root.runId ? `runs:/${root.runId}/${dir}` : source} />
         ) : null}
         {sel && !sel.is_dir ? <Preview root={root} file={sel} key={sel.path} /> : !isModelDir ? <div class="muted small-pad">Select a file to preview it.</div> : null}
       </div>

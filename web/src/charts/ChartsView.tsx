@@ -6,7 +6,7 @@ import { ChartControls, chartOpts } from '../ui/chart/ChartControls';
 import { MetricChart, type ChartRun } from '../ui/chart/MetricChart';
 import { metricVersion } from '../ui/chart/data';
 import { href } from '../lib/router';
-import { colorAt } from '../ui/runColors';
+import { assignColors, colorFor } from '../ui/runColors';
 import { runName } from '../runs/model';
 
 /** ChartView: a chart per metric across the experiment's runs, with eye toggles per run. */
@@ -18,7 +18,8 @@ export function ChartView({ expId, runs, query }: { expId: string; runs: Run[]; 
   const setHidden = (h: string[]) => { setHiddenState(h); save(`hidden.${expId}`, h.slice(-2000)); };
   const candidates = runs.slice(0, limit);
   const visible = candidates.filter((r) => !hidden.includes(r.info.run_id));
-  const color = (id: string) => colorAt(Math.max(0, candidates.findIndex((c) => c.info.run_id === id)));
+  assignColors(candidates.map((r) => r.info.run_id));
+  const color = colorFor;
   const chartRuns = (k: string): ChartRun[] => visible.map((r) => ({ id: r.info.run_id, label: runName(r), color: color(r.info.run_id), start: r.info.start_time, running: r.info.status === 'RUNNING', version: metricVersion(r, k) }));
   const keys = useMemo(() => {
     const s = new Set<string>();
@@ -61,11 +62,11 @@ export function ChartView({ expId, runs, query }: { expId: string; runs: Run[]; 
         {!keys.length ? <div class="empty">No metrics logged by the shown runs.</div> : null}
         {model.length ? <h3 class="section-title">Model metrics <span class="muted">({model.length})</span></h3> : null}
         <div class="chart-grid">
-          {model.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
+          {model.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} syncKey={`exp-${expId}`} />)}
         </div>
         {system.length ? <h3 class="section-title">System metrics <span class="muted">({system.length})</span></h3> : null}
         <div class="chart-grid">
-          {system.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
+          {system.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} syncKey={`exp-${expId}`} />)}
         </div>
       </div>
     </div>

@@ -8,9 +8,10 @@ import { ErrorBox, Spinner, StatusBadge, useAsync, usePoll } from '../ui/widgets
 import { ChartControls, chartOpts } from '../ui/chart/ChartControls';
 import { MetricChart } from '../ui/chart/MetricChart';
 import { ParallelCoords, type PCLine } from './ParallelCoords';
+import { CompareCols } from './CompareCols';
 import { CompareArtifacts, CompareModels } from './CompareSides';
 import { metricVersion } from '../ui/chart/data';
-import { colorAt } from '../ui/runColors';
+import { assignColors, colorFor } from '../ui/runColors';
 import { GIT, runName } from '../runs/model';
 
 function valueOf(r: Run, kind: 'param' | 'metric' | 'tag', key: string): string | undefined {
@@ -35,6 +36,7 @@ function CompareTable({ runs, kind, keys, onlyDiff }: { runs: Run[]; kind: 'para
   // For metrics, mark the best value per row: the lowest for losses and errors, else the highest.
   return (
     <table class="grid-table compare-table">
+      <CompareCols n={runs.length} />
       <tbody>
         {rows.map(({ k, vals, differs }) => {
           const nums = kind === 'metric' && !k.startsWith('system/') ? vals.map((v) => (v === undefined ? NaN : Number(v))) : [];
@@ -64,9 +66,10 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
   const params = uniq(runs.flatMap((r) => (r.data.params || []).map((p) => p.key)));
   const metrics = uniq(runs.flatMap((r) => (r.data.metrics || []).map((m) => m.key)));
   const tagKeys = uniq(runs.flatMap((r) => (r.data.tags || []).map((t) => t.key))).filter((k) => !k.startsWith('mlflow.') || k === GIT);
-  const chartRuns = (k: string) => runs.map((r, i) => ({ id: r.info.run_id, label: runName(r), color: colorAt(i), start: r.info.start_time, running: r.info.status === 'RUNNING', version: metricVersion(r, k) }));
-  const pcLines: PCLine[] = runs.map((r, i) => ({
-    id: r.info.run_id, label: runName(r), color: colorAt(i),
+  assignColors(runs.map((r) => r.info.run_id));
+  const chartRuns = (k: string) => runs.map((r) => ({ id: r.info.run_id, label: runName(r), color: colorFor(r.info.run_id), start: r.info.start_time, running: r.info.status === 'RUNNING', version: metricVersion(r, k) }));
+  const pcLines: PCLine[] = runs.map((r) => ({
+    id: r.info.run_id, label: runName(r), color: colorFor(r.info.run_id),
     values: Object.fromEntries([
       ...(r.data.params || []).map((p) => ['param:' + p.key, p.value]),
       ...(r.data.metrics || []).map((m) => ['metric:' + m.key, num(m.value) ?? undefined]),
@@ -86,9 +89,10 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
       </div>
       <div class="card">
         <table class="grid-table compare-table">
+          <CompareCols n={runs.length} />
           <thead>
             <tr><th />{runs.map((r) => (
-              <th key={r.info.run_id}><span class="dot" style={{ background: colorAt(runs.indexOf(r)) }} /><a href={href(['experiments', r.info.experiment_id, 'runs', r.info.run_id])}>{runName(r)}</a></th>
+              <th key={r.info.run_id}><span class="dot" style={{ background: colorFor(r.info.run_id) }} /><a href={href(['experiments', r.info.experiment_id, 'runs', r.info.run_id])}>{runName(r)}</a></th>
             ))}</tr>
           </thead>
           <tbody>
@@ -115,7 +119,7 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
       <h3 class="section-title">Metric charts</h3>
       <ChartControls opts={opts} />
       <div class="chart-grid">
-        {modelMetrics.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} />)}
+        {modelMetrics.map((k) => <MetricChart key={k} metric={k} runs={chartRuns(k)} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend syncKey="compare" />)}
       </div>
     </div>
   );

@@ -6,8 +6,9 @@ import { getLoggedModel, searchModelVersionsWhere } from '../models/api';
 import { href } from '../lib/router';
 import { fmtBytes } from '../lib/format';
 import { ErrorBox, Spinner, useAsync } from '../ui/widgets';
+import { CompareCols } from './CompareCols';
 import { Preview } from '../artifacts/ArtifactBrowser';
-import { colorAt } from '../ui/runColors';
+import { colorFor } from '../ui/runColors';
 
 const MAX_FILES = 500;
 
@@ -43,6 +44,7 @@ export function CompareArtifacts({ runs }: { runs: Run[] }) {
   return (
     <div>
       <table class="grid-table compare-table" data-testid="compare-artifacts">
+        <CompareCols n={runs.length} />
         <tbody>
           {paths.map((p) => {
             const cells = runs.map((_, i) => sizeOf(i, p));
@@ -62,7 +64,7 @@ export function CompareArtifacts({ runs }: { runs: Run[] }) {
             const f = sizeOf(i, open);
             return (
               <div key={r.info.run_id} class="side">
-                <div class="side-head"><span class="dot" style={{ background: colorAt(i) }} /> {r.info.run_name || r.info.run_id.slice(0, 8)}</div>
+                <div class="side-head"><span class="dot" style={{ background: colorFor(r.info.run_id) }} /> {r.info.run_name || r.info.run_id.slice(0, 8)}</div>
                 {f ? <Preview root={{ uri: r.info.artifact_uri || '', runId: r.info.run_id }} file={f} key={r.info.run_id + open} /> : <div class="muted small-pad">This run has no {open}.</div>}
               </div>
             );
@@ -90,6 +92,7 @@ export function CompareModels({ runs }: { runs: Run[] }) {
   if (data.every((d) => !d.logged.length && !d.versions.length)) return <div class="muted small-pad">No logged or registered models for these runs.</div>;
   return (
     <table class="grid-table compare-table" data-testid="compare-models">
+      <CompareCols n={runs.length} />
       <tbody>
         <tr>
           <th>Logged models</th>

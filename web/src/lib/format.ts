@@ -55,3 +55,29 @@ export function tag(tags: { key: string; value: string }[] | undefined, key: str
 export function px(n: number): string {
   return `${n}px`;
 }
+
+const UNITS: [number, string][] = [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'k']];
+
+/**
+ * fmtShort abbreviates a number for axis labels and bars: 2236682 is
+ * "2.24M", 0.000012 is "1.2e-5". `incr` is the spacing of neighbouring
+ * labels, so that they keep enough digits to differ.
+ */
+export function fmtShort(v: number, incr?: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1e15 || a < 1e-4) return v.toExponential(incr !== undefined && incr > 0 ? Math.max(0, Math.min(6, Math.ceil(Math.log10(a / incr)))) : 2).replace(/\.?0+e/, 'e');
+  for (const [u, s] of UNITS) {
+    if (a >= u && (a >= 1e4 || u >= 1e6)) {
+      const d = incr !== undefined && incr > 0 ? Math.max(0, Math.min(6, -Math.floor(Math.log10(incr / u) + 1e-9))) : 3 - Math.floor(Math.log10(a / u)) - 1;
+      return trimZeros((v / u).toFixed(Math.max(0, d))) + s;
+    }
+  }
+  const d = incr !== undefined && incr > 0 ? Math.max(0, Math.min(8, -Math.floor(Math.log10(incr) + 1e-9))) : Math.max(0, 3 - Math.floor(Math.log10(a)));
+  return trimZeros(v.toFixed(d));
+}
+
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}

@@ -1,14 +1,14 @@
 import { Icon } from '../ui/Icon';
 import { useState } from 'preact/hooks';
 import type { ModelVersion, RegisteredModel } from '../lib/api';
-import { createRegisteredModel, deleteRegisteredModel, deleteVersionTag, getModelVersion, setVersionTag, deleteAlias, deleteModelTag, getLoggedModel, getRegisteredModel, searchModelVersions, searchRegisteredModels, setAlias, setModelTag, transitionStage, updateModelDescription, updateVersionDescription } from './api';
+import { createRegisteredModel, deleteRegisteredModel, deleteVersionTag, getModelVersion, setVersionTag, deleteAlias, deleteModelTag, getLoggedModel, getRegisteredModel, searchModelVersions, searchRegisteredModels, setAlias, setModelTag, updateModelDescription, updateVersionDescription } from './api';
 import { getRun } from '../runs/api';
 import { href, navigate, setQuery } from '../lib/router';
 import { fmtAgo, fmtTime } from '../lib/format';
 import { useCanManage } from '../admin/session';
+import { StageSelect } from './StageSelect';
 import { ConfirmModal, EditableMarkdown, ErrorBox, KVTable, PromptModal, Spinner, useAsync } from '../ui/widgets';
 
-const STAGES = ['None', 'Staging', 'Production', 'Archived'];
 
 function Stage({ stage }: { stage?: string }) {
   const s = stage || 'None';
@@ -112,7 +112,7 @@ export function ModelPage({ name }: { name: string }) {
             <div class="card-head"><h3>Versions ({vs.data?.length ?? '…'})</h3></div>
             <ErrorBox error={vs.error} />
             <table class="grid-table">
-              <thead><tr><th>Version</th><th>Registered</th><th>Aliases</th><th>Stage</th><th>Source run</th><th>Description</th><th /></tr></thead>
+              <thead><tr><th>Version</th><th>Registered</th><th>Aliases</th><th>Stage</th><th>Source run</th><th>Tags</th><th>Description</th><th /></tr></thead>
               <tbody>
                 {(vs.data || []).map((v) => (
                   <tr key={v.version} data-version={v.version}>
@@ -120,16 +120,15 @@ export function ModelPage({ name }: { name: string }) {
                     <td title={fmtTime(v.creation_timestamp)}>{fmtAgo(v.creation_timestamp)}</td>
                     <td>{aliasesOf(v.version).map((a) => <Alias key={a} name={a} onRemove={() => deleteAlias(name, a).then(reload, setErr)} />)}</td>
                     <td>
-                      <select value={v.current_stage || 'None'} aria-label="Stage" onChange={(e) => transitionStage(name, v.version, (e.target as HTMLSelectElement).value).then(reload, setErr)}>
-                        {STAGES.map((s) => <option key={s}>{s}</option>)}
-                      </select>
+                      <StageSelect name={name} version={v.version} stage={v.current_stage} onDone={reload} onError={setErr} />
                     </td>
                     <td>{v.run_id && !/^0+$/.test(v.run_id) ? <RunLink runId={v.run_id} /> : <span class="muted">–</span>}</td>
+                    <td class="version-tags">{(v.tags || []).map((t) => <span key={t.key} class="tag-chip" title={`${t.key}: ${t.value}`}>{t.key}: {t.value}</span>)}</td>
                     <td class="ellipsis muted">{(v.description || '').split('\n')[0]}</td>
                     <td class="actions"><button class="btn small" data-action="add-alias" onClick={() => setAliasFor(v.version)}><Icon name="plus" /> Alias</button></td>
                   </tr>
                 ))}
-                {vs.data && !vs.data.length ? <tr><td colSpan={7} class="muted">No versions yet.</td></tr> : null}
+                {vs.data && !vs.data.length ? <tr><td colSpan={8} class="muted">No versions yet.</td></tr> : null}
               </tbody>
             </table>
           </section>
@@ -198,9 +197,7 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
         {(mv.aliases || []).map((a) => <Alias key={a} name={a} onRemove={() => deleteAlias(name, a).then(v.reload, setErr)} />)}
         <div class="spacer" />
         <button class="btn small" data-action="add-alias" onClick={() => setAliasing(true)}><Icon name="plus" /> Alias</button>
-        <select value={mv.current_stage || 'None'} aria-label="Stage" onChange={(e) => transitionStage(name, version, (e.target as HTMLSelectElement).value).then(v.reload, setErr)}>
-          {STAGES.map((s) => <option key={s}>{s}</option>)}
-        </select>
+        <StageSelect name={name} version={version} stage={mv.current_stage} onDone={v.reload} onError={setErr} />
       </div>
       <ErrorBox error={err} />
       <div class="overview">

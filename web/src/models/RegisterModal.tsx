@@ -18,7 +18,13 @@ export function RegisterModal({ source, runId, modelId, defaultName, onClose }: 
   useEffect(() => {
     searchRegisteredModels('').then((m) => {
       setModels(m);
-      if (m.length) setExisting(m[0].name);
+      // A model of the default name exists: the default is its next version
+      // (creating it again would fail with RESOURCE_ALREADY_EXISTS).
+      const same = defaultName ? m.find((x) => x.name === defaultName) : undefined;
+      if (same) {
+        setExisting(same.name);
+        setMode('existing');
+      } else if (m.length) setExisting(m[0].name);
     }, () => {});
   }, []);
   const submit = async (e: Event) => {

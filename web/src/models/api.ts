@@ -51,8 +51,8 @@ export const deleteAlias = (name: string, alias: string) => del('registered-mode
 export const setModelTag = (name: string, key: string, value: string) => post('registered-models/set-tag', { name, key, value });
 export const deleteModelTag = (name: string, key: string) => del('registered-models/delete-tag', { name, key });
 export const updateModelDescription = (name: string, description: string) => patch('registered-models/update', { name, description });
-export const transitionStage = (name: string, version: string, stage: string) =>
-  post('model-versions/transition-stage', { name, version, stage, archive_existing_versions: false });
+export const transitionStage = (name: string, version: string, stage: string, archiveExisting = false) =>
+  post('model-versions/transition-stage', { name, version, stage, archive_existing_versions: archiveExisting });
 export const updateVersionDescription = (name: string, version: string, description: string) =>
   patch('model-versions/update', { name, version, description });
 export const deleteRegisteredModel = (name: string) => del('registered-models/delete', { name });

@@ -13,6 +13,7 @@ import { experimentTabs } from '../experiments/tabs';
 import { ChartView } from '../charts/ChartsView';
 import { useCanManage } from '../admin/session';
 import { PARENT } from './model';
+import { assignColors } from '../ui/runColors';
 import { useRuns } from './useRuns';
 import { ColumnPicker, DEFAULT_ATTRS, VirtualRunsTable, buildRows, cellValue, collectKeys, columnFor } from './RunsTable';
 
@@ -54,6 +55,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
     const x = va === undefined ? -Infinity : Number(va), y = vb === undefined ? -Infinity : Number(vb);
     return desc ? y - x : x - y;
   };
+  useMemo(() => assignColors(runs.runs.map((r) => r.info.run_id)), [runs.runs]);
   const rows = useMemo(() => buildRows(runs.runs, expanded, clientSort), [runs.runs, expanded, sortId, desc]);
   const nested = useMemo(() => {
     const ids = new Set(runs.runs.map((r) => r.info.run_id));

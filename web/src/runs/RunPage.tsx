@@ -14,7 +14,7 @@ import { MetricChart } from '../ui/chart/MetricChart';
 import { metricVersion } from '../ui/chart/data';
 import { RegisterModal } from '../models/RegisterModal';
 import { experimentName, useExperimentName } from '../experiments/list';
-import { colorFor } from '../ui/runColors';
+import { assignColors, colorFor } from '../ui/runColors';
 import { GIT, NOTE, PARENT, SOURCE, runName } from './model';
 
 function Section({ title, children, extra }: { title: string; children: ComponentChildren; extra?: ComponentChildren }) {
@@ -75,6 +75,7 @@ function ParentLink({ expId, runId }: { expId: string; runId: string }) {
 function ChildRuns({ run }: { run: Run }) {
   const { data } = useAsync(() => searchRunsPage([run.info.experiment_id], `tags.\`${PARENT}\` = '${run.info.run_id}'`, ['attributes.start_time ASC'], 'ACTIVE_ONLY', undefined, 200), [run.info.run_id]);
   const kids = data?.runs || [];
+  assignColors(kids.map((k) => k.info.run_id));
   if (!kids.length) return null;
   return (
     <Section title={`Child runs (${kids.length})`}>
@@ -170,7 +171,7 @@ function MetricsTab({ run, system, query }: { run: Run; system: boolean; query: 
       <ChartControls opts={opts} />
       {!keys.length ? <div class="empty">{system ? 'No system metrics. Start runs with log_system_metrics=True to record CPU, memory, disk, network and GPU usage.' : 'No model metrics logged.'}</div> : null}
       <div class="chart-grid">
-        {keys.map((k) => <MetricChart key={k} metric={k} runs={[{ ...base, version: metricVersion(run, k) }]} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} legend={false} />)}
+        {keys.map((k) => <MetricChart key={k} metric={k} runs={[{ ...base, version: metricVersion(run, k) }]} xMode={opts.xMode} logY={opts.logY} smoothing={opts.smoothing} syncKey={`run-${run.info.run_id}`} />)}
       </div>
     </div>
   );
@@ -183,7 +184,7 @@ function ModelArtifacts({ modelId, query }: { modelId: string; query: URLSearchP
   return (
     <div>
       <div class="muted small">Logged model <b>{data.info.name}</b> <span class="mono">{modelId}</span> · <a href={'#' + location.hash.slice(1).split('?')[0]}>run artifacts</a></div>
-      <ArtifactBrowser root={{ uri: data.info.artifact_uri }} path={query.get('path') || ''} onPath={(p) => setQuery({ path: p })} registerName={data.info.name} modelId={modelId} sourceRunId={data.info.source_run_id} />
+      <ArtifactBrowser root={{ uri: data.info.artifact_uri }} path={query.get('path') || ''} onPath={(p) => setQuery({ path: p })} registerName={data.info.name} modelId={modelId} sourceRunId={data.info.source_run_id} createdMs={data.info.creation_timestamp_ms} />
     </div>
   );
 }
@@ -198,6 +199,7 @@ export function RunPage({ expId, runId, tab, query }: { expId: string; runId: st
   if (error && !run) return <div class="page"><ErrorBox error={error} /></div>;
   if (!run) return <div class="page"><Spinner /></div>;
   const base = ['experiments', expId, 'runs', runId];
+  assignColors([runId]);
   const nSys = (run.data.metrics || []).filter((m) => m.key.startsWith('system/')).length;
   const nModel = (run.data.metrics || []).length - nSys;
   return (

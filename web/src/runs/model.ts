@@ -8,9 +8,23 @@ export const PARENT = 'mlflow.parentRunId';
 export const GIT = 'mlflow.source.git.commit';
 export const SOURCE = 'mlflow.source.name';
 
-/** plainText is a one-line, Markdown-free summary of a description. */
+/**
+ * plainText is a one-line summary of a Markdown description: the markup of
+ * headings, quotes, lists, emphasis, code and links goes, the text stays
+ * (an underscore inside a word, as in num_workers, is text).
+ */
 export function plainText(md: string): string {
-  return md.replace(/```[\s\S]*?```/g, ' ').replace(/[#>*_`~]+/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/\s+/g, ' ').trim();
+  return md
+    .replace(/```[^\n]*\n?([\s\S]*?)```/g, ' $1 ')
+    .replace(/^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)/gm, '')
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/(\*\*|__)(?=\S)([\s\S]*?\S)\1/g, '$2')
+    .replace(/(^|[^\w*])\*(?=\S)([^*]*?\S)\*(?!\w)/g, '$1$2')
+    .replace(/(^|[^\w])_(?=\S)([^_]*?\S)_(?!\w)/g, '$1$2')
+    .replace(/~~(?=\S)([\s\S]*?\S)~~/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export function runName(run: Run): string {

@@ -1,6 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { loadMetric, seriesFor, xKindOf, type Loaded } from './data';
+import type { ComponentChildren } from 'preact';
 import { Chart, type XMode } from './Chart';
+import { BarChart } from './BarChart';
+import { num } from '../../lib/api';
 
 /**
  * A run drawn on a chart. `version` changes whenever the run logged
@@ -40,7 +43,12 @@ const fmtCount = (n: number) => n.toLocaleString('en-US');
  * dragging over the chart zooms and fetches the full detail of that range.
  * While a run is running, new points are fetched when its version changes.
  */
-export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = true }: { metric: string; runs: ChartRun[]; xMode: XMode; logY: boolean; smoothing: number; legend?: boolean }) {
+export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = false, syncKey, controls }: {
+  metric: string; runs: ChartRun[]; xMode: XMode; logY: boolean; smoothing: number; legend?: boolean;
+  /** Charts with the same key move their cursors together. */
+  syncKey?: string;
+  controls?: ComponentChildren;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const [seen, setSeen] = useState(false);
   const [overview, setOverview] = useState<Loaded | null>(null);
@@ -107,11 +115,18 @@ export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = tru
   const drawn = series.reduce((n, s) => n + s.x.length, 0);
   const note = zoom ? (detailLoading ? 'loading detail…' : `${fmtCount(drawn)} points in range`)
     : overview && total > drawn ? `${fmtCount(drawn)} of ${fmtCount(total)} points, drag to zoom` : '';
+  // A metric logged once per run (all at one step) is a bar per run.
+  const single = !!overview && !zoom && overview.byRun.size > 0 && [...overview.byRun.values()].every((h) => h.length <= 1);
+  const bars = single ? runs.flatMap((r) => {
+    const h = overview!.byRun.get(r.id);
+    const v = h && h.length ? num(h[0].value) : null;
+    return v === null ? [] : [{ id: r.id, label: r.label, color: r.color, value: v }];
+  }) : [];
   return (
     <div ref={ref} class="chart-slot">
-      {err ? <div class="chart-card" data-metric={metric}><div class="chart-title">{metric}</div><div class="error-box">{err}</div></div>
+      {single ? <BarChart title={metric} bars={bars} controls={controls} attrs={{ 'data-total': total }} /> : err ? <div class="chart-card" data-metric={metric}><div class="chart-title">{metric}</div><div class="error-box">{err}</div></div>
         : !shown ? <div class="chart-card" data-metric={metric}><div class="chart-title">{metric}</div><div class="chart-loading">Loading…</div></div>
-        : <Chart title={metric} series={series} xMode={xMode} logY={logY} smoothing={smoothing} legend={legend}
+        : <Chart title={metric} series={series} xMode={xMode} logY={logY} smoothing={smoothing} legend={legend} syncKey={syncKey} controls={controls}
             xRange={zoom} onZoom={setZoom} onReset={() => setZoom(null)} note={note}
             attrs={{ 'data-total': total, 'data-detail': zoom ? (detailLoading ? 'loading' : 'ready') : '', 'data-range': range }} />}
     </div>

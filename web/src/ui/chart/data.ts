@@ -177,7 +177,7 @@ export function seriesFor(runs: SeriesRun[], hist: Map<string, Metric[]>, xMode:
     let [x, y] = sortXY(xy.x, xy.y);
     if (range) [x, y] = clip(x, y, range[0], range[1]);
     [x, y] = decimate(x, y, MAX_POINTS);
-    out.push({ label: r.label, color: r.color, x, y });
+    out.push({ id: r.id, label: r.label, color: r.color, x, y });
   }
   return out;
 }
