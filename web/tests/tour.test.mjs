@@ -252,6 +252,83 @@ if (missing && process.env.CI === 'true') {
       assert.equal(csv.length, 1 + 3 * 20);
     });
 
+    test('runs search: plain text searches run names, as MLflow does', async () => {
+      await go(`/experiments/${s.exp}`);
+      await page.locator('.vrow').first().waitFor();
+      await page.locator('input.filter-input').fill('lr0.01');
+      await page.locator('input.filter-input').press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('.vrow').length === 2);
+      assert.deepEqual((await page.locator('.vrow .name a').allInnerTexts()).sort(), ['resnet18-lr0.01', 'resnet34-lr0.01']);
+      assert.equal(await page.locator('.error-box').count(), 0);
+      await page.locator('input.filter-input').fill('nebulous');
+      await page.locator('input.filter-input').press('Enter');
+      await page.locator('.empty', { hasText: 'No runs match' }).waitFor();
+      assert.equal(await page.locator('.error-box').count(), 0);
+      await page.getByRole('button', { name: 'Clear' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('.vrow').length === 4);
+    });
+
+    test('runs table: download as CSV, visible columns or all', async () => {
+      await go(`/experiments/${s.exp}`);
+      await page.locator('.vrow').first().waitFor();
+      const save = async (which) => {
+        await page.locator('button[data-action=download-csv]').click();
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.locator(`button[data-csv=${which}]`).click()]);
+        return readFileSync(await dl.path()).toString().trim().split('\n');
+      };
+      const vis = await save('visible');
+      assert.equal(vis.length, 5);
+      assert.match(vis[0], /^run_id,run_name,Created,duration_ms,Status,User,Source,Git commit,Description,metrics\.val_accuracy$/);
+      const first = vis.find((l) => l.startsWith(run(0).run_id));
+      assert.match(first, /,resnet18-lr0\.01,2026-03-03T14:00:00\.000Z,330000,FINISHED,alice,train\.py,,/);
+      assert.ok(first.includes('"Fine-tuned with **num_workers=4**, `lr_schedule` cosine and label_smoothing 0.1."'));
+      const all = await save('all');
+      for (const h of ['metrics.samples_seen', 'metrics.system/gpu_0_utilization_percentage', 'params.num_workers', 'Run ID']) assert.ok(all[0].split(',').includes(h), h);
+    });
+
+    test('run page: edit tags; the versions registered from the run', async () => {
+      await go(`/experiments/${s.exp}/runs/${run(0).run_id}`);
+      const versions = page.locator('[data-testid=run-registered-versions]');
+      await versions.waitFor();
+      assert.match(await versions.innerText(), new RegExp(`${MODEL_NAME}\\s+Version 1`));
+      await page.locator('input[name=tag-key]').fill('team');
+      await page.locator('input[name=tag-value]').fill('vision');
+      await page.locator('button[data-action=add-tag]').click();
+      await page.locator('table.kv td', { hasText: 'vision' }).first().waitFor();
+      const tags = async () => (await api.get('runs/get', { run_id: run(0).run_id })).run.data.tags;
+      assert.equal((await tags()).find((t) => t.key === 'team')?.value, 'vision');
+      await page.locator('tr', { hasText: 'team' }).locator('button[data-action=delete-tag]').click();
+      await page.waitForFunction(() => !document.body.innerText.includes('vision'));
+      assert.equal((await tags()).find((t) => t.key === 'team'), undefined);
+    });
+
+    test("MLflow's links land on the same view", async () => {
+      const ids = [run(0).run_id, run(1).run_id];
+      await go(`/compare-runs?runs=${encodeURIComponent(JSON.stringify(ids))}&experiments=${encodeURIComponent(JSON.stringify([s.exp]))}`);
+      await page.waitForURL((u) => u.hash.startsWith('#/compare?'));
+      await page.locator('h1', { hasText: 'Comparing 2 runs' }).waitFor();
+      assert.equal(new URL(page.url()).hash, `#/compare?runs=${ids.join('%2C')}&exp=${s.exp}`);
+      await go(`/metric/val_loss?runs=${encodeURIComponent(JSON.stringify(ids))}&experiments=${encodeURIComponent(JSON.stringify([s.exp]))}`);
+      await page.locator('.chart-card[data-metric=val_loss]').waitFor();
+      assert.match(page.url(), /#\/compare\?runs=.*&m=val_loss/);
+      await go(`/experiments/${s.exp}?compareRunsMode=CHART`);
+      await page.waitForURL(new RegExp(`#/experiments/${s.exp}/chart$`));
+      await page.locator('.chart-runs').waitFor();
+    });
+
+    test('the sidebar collapses, and stays so after a reload', async () => {
+      await go(`/experiments/${s.exp}`);
+      await page.locator('.sidebar .exp-list').waitFor();
+      await page.locator('.sidebar button[data-action=toggle-sidebar]').click();
+      await page.locator('.sidebar.collapsed').waitFor();
+      const w = (await page.locator('.sidebar').boundingBox()).width;
+      assert.ok(w < 40, `collapsed sidebar ${w} px wide`);
+      await page.reload();
+      await page.locator('.sidebar.collapsed').waitFor();
+      await page.locator('.sidebar button[data-action=toggle-sidebar]').click();
+      await page.locator('.sidebar .exp-list').waitFor();
+    });
+
     test('no console errors on the tour (whoami answers with auth off)', async () => {
       const r = await fetch(`${server.url}/api/2.0/mltrack/auth/whoami`);
       assert.equal(r.status, 200);

@@ -1,11 +1,14 @@
-import { href, matchPath, useRoute } from '../lib/router';
+import { href, matchPath, navigate, useRoute } from '../lib/router';
 import { ExperimentsSidebar } from '../experiments/ExperimentsPage';
 import { UserMenu } from '../admin/UserMenu';
-import { routes } from './routes';
+import { useEffect } from 'preact/hooks';
+import { redirect, routes } from './routes';
 
 /** App is the frame of every page: the top bar, the sidebar where a page wants it, and the page. */
 export function App() {
   const r = useRoute();
+  const to = redirect(r.parts, r.query);
+  useEffect(() => { if (to) navigate(to, true); }, [to]);
   let params: Record<string, string> | undefined;
   let route = routes.find((rt) => (params = matchPath(rt.path, r.parts)) !== undefined);
   // An unknown path shows the home page (the last route).

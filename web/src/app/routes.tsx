@@ -2,6 +2,7 @@
 // top-bar section it belongs to, whether the experiments sidebar shows, and
 // what it renders. The first pattern that matches wins; "" is the home page.
 import type { ComponentChildren } from 'preact';
+import { href } from '../lib/router';
 import { ExperimentsHome } from '../experiments/ExperimentsPage';
 import { ExperimentPage } from '../runs/ExperimentPage';
 import { RunPage } from '../runs/RunPage';
@@ -19,6 +20,37 @@ export interface PageRoute {
   /** Show the experiments sidebar (p.expId marks the active one). */
   sidebar?: boolean;
   render: (p: Params, query: URLSearchParams) => ComponentChildren;
+}
+
+/** parseList reads MLflow's list parameters: a JSON array (runs=["a","b"]) or a comma list. */
+function parseList(v: string | null): string[] {
+  if (!v) return [];
+  try {
+    const j = JSON.parse(v);
+    if (Array.isArray(j)) return j.map(String);
+  } catch { /* a comma list */ }
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * redirect maps the links MLflow's UI makes to ours, so links from MLflow
+ * (in notebooks, chat, docs) land on the same view: #/compare-runs?runs=[...]
+ * and #/metric/<key>?runs=[...] are the Compare page, an experiment's
+ * ?compareRunsMode=CHART its Charts tab. Undefined: no redirect.
+ */
+export function redirect(parts: string[], q: URLSearchParams): string | undefined {
+  const exp = parseList(q.get('experiments'))[0] || parseList(q.get('experimentIds'))[0];
+  if (parts[0] === 'compare-runs' || (parts[0] === 'metric' && parts.length >= 2)) {
+    const runs = parseList(q.get('runs')).join(',');
+    return href(['compare'], { runs, exp, m: parts[0] === 'metric' ? parts.slice(1).join('/') : undefined });
+  }
+  if (parts[0] === 'experiments' && parts.length === 2 && q.get('compareRunsMode')) {
+    const mode = q.get('compareRunsMode');
+    const rest = new URLSearchParams(q);
+    rest.delete('compareRunsMode');
+    return href(['experiments', parts[1], ...(mode === 'CHART' ? ['chart'] : [])], Object.fromEntries(rest));
+  }
+  return undefined;
 }
 
 export const routes: PageRoute[] = [

@@ -5,6 +5,7 @@ import type { Experiment } from '../lib/api';
 import { href, navigate, setQuery } from '../lib/router';
 import { fmtAgo, fmtTime } from '../lib/format';
 import { refreshExperiments, useExperiments } from './list';
+import { load, save } from '../lib/store';
 import { ConfirmModal, ErrorBox, PromptModal, Spinner } from '../ui/widgets';
 
 type Dialog = { kind: 'create' } | { kind: 'rename'; exp: Experiment } | { kind: 'delete'; exp: Experiment } | null;
@@ -35,12 +36,25 @@ export function ExperimentsSidebar({ active }: { active?: string }) {
   const { list, error } = useExperiments();
   const [q, setQ] = useState('');
   const [dialog, setDialog] = useState<Dialog>(null);
+  // Collapsed: remembered, and the default on a narrow screen.
+  const [collapsed, setCollapsedState] = useState<boolean>(() => load('sidebarCollapsed', window.innerWidth < 900));
+  const setCollapsed = (c: boolean) => { setCollapsedState(c); save('sidebarCollapsed', c); };
   const shown = (list || []).filter((e) => e.name.toLowerCase().includes(q.toLowerCase()));
+  if (collapsed) {
+    return (
+      <aside class="sidebar collapsed">
+        <button class="icon-btn sidebar-toggle" title="Show experiments" aria-label="Show experiments" aria-expanded="false" data-action="toggle-sidebar" onClick={() => setCollapsed(false)}>»</button>
+      </aside>
+    );
+  }
   return (
     <aside class="sidebar">
       <div class="sidebar-head">
         <span>Experiments</span>
-        <button class="icon-btn" title="Create experiment" data-action="create-experiment" onClick={() => setDialog({ kind: 'create' })}><Icon name="plus" /></button>
+        <span>
+          <button class="icon-btn" title="Create experiment" data-action="create-experiment" onClick={() => setDialog({ kind: 'create' })}><Icon name="plus" /></button>
+          <button class="icon-btn sidebar-toggle" title="Hide experiments" aria-label="Hide experiments" aria-expanded="true" data-action="toggle-sidebar" onClick={() => setCollapsed(true)}>«</button>
+        </span>
       </div>
       <input class="search" placeholder="Search experiments" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
       <ErrorBox error={error} />

@@ -7,6 +7,7 @@ import { href, navigate, setQuery } from '../lib/router';
 import { fmtAgo, fmtTime } from '../lib/format';
 import { useCanManage } from '../admin/session';
 import { StageSelect } from './StageSelect';
+import { TagEditor } from '../ui/TagEditor';
 import { ConfirmModal, EditableMarkdown, ErrorBox, KVTable, PromptModal, Spinner, useAsync } from '../ui/widgets';
 
 
@@ -60,25 +61,6 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
   );
 }
 
-function TagEditor({ tags, onSet, onDelete }: { tags: { key: string; value: string }[]; onSet: (k: string, v: string) => Promise<unknown>; onDelete: (k: string) => Promise<unknown> }) {
-  const [k, setK] = useState('');
-  const [v, setV] = useState('');
-  const [err, setErr] = useState<unknown>(null);
-  return (
-    <div>
-      <KVTable empty="No tags." rows={tags.map((t) => ({ key: t.key, value: <span class="tag-val">{t.value}<button class="icon-btn" title="Delete tag" onClick={() => onDelete(t.key).catch(setErr)}>×</button></span> }))} />
-      <form class="inline-form" onSubmit={async (e) => {
-        e.preventDefault();
-        try { await onSet(k.trim(), v); setK(''); setV(''); setErr(null); } catch (x) { setErr(x); }
-      }}>
-        <input placeholder="key" name="tag-key" value={k} onInput={(e) => setK((e.target as HTMLInputElement).value)} />
-        <input placeholder="value" name="tag-value" value={v} onInput={(e) => setV((e.target as HTMLInputElement).value)} />
-        <button class="btn small" disabled={!k.trim()}>Add tag</button>
-      </form>
-      <ErrorBox error={err} />
-    </div>
-  );
-}
 
 export function ModelPage({ name }: { name: string }) {
   const m = useAsync(() => getRegisteredModel(name), [name]);

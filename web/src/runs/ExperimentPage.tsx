@@ -12,10 +12,11 @@ import { refreshExperiments } from '../experiments/list';
 import { experimentTabs } from '../experiments/tabs';
 import { ChartView } from '../charts/ChartsView';
 import { useCanManage } from '../admin/session';
-import { PARENT } from './model';
+import { PARENT, runsFilter } from './model';
 import { assignColors } from '../ui/runColors';
 import { useRuns } from './useRuns';
-import { ColumnPicker, DEFAULT_ATTRS, VirtualRunsTable, buildRows, cellValue, collectKeys, columnFor } from './RunsTable';
+import { ColumnPicker, DEFAULT_ATTRS, VirtualRunsTable, allColumns, buildRows, cellValue, collectKeys, columnFor, runsCSV } from './RunsTable';
+import { download } from '../ui/chart/export';
 
 export function ExperimentPage({ expId, view, query }: { expId: string; view: 'table' | 'chart'; query: URLSearchParams }) {
   const [exp, setExp] = useState<Experiment | undefined>();
@@ -34,7 +35,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
   const desc = query.get('asc') !== '1';
   const sortCol = sortId === 'attr:run_name' ? { id: sortId, label: 'Run name', width: 0, sortKey: 'attributes.run_name' } : columnFor(sortId);
   const orderBy = sortCol.sortKey ? [`${sortCol.sortKey} ${desc ? 'DESC' : 'ASC'}`] : ['attributes.start_time DESC'];
-  const runs = useRuns(expId, filter, orderBy, lifecycle);
+  const runs = useRuns(expId, runsFilter(filter), orderBy, lifecycle);
 
   const [draft, setDraft] = useState(filter);
   useEffect(() => setDraft(filter), [filter]);
@@ -43,6 +44,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
   useEffect(() => setColsState(load(`cols.${expId}`, DEFAULT_ATTRS)), [expId]);
   const setCols = (c: string[]) => { setColsState(c); save(`cols.${expId}`, c); };
   const [picker, setPicker] = useState(false);
+  const [csvMenu, setCsvMenu] = useState(false);
 
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -79,7 +81,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
       <div class="toolbar">
         <form class="filter" onSubmit={(e) => { e.preventDefault(); setQuery({ filter: draft.trim() }); }}>
           <input class="search filter-input" name="filter" value={draft} spellcheck={false}
-            placeholder={`Filter runs: metrics.accuracy > 0.9 and params.lr = '0.01' and tags.team = 'vision'`}
+            placeholder={`Search run names, or filter: metrics.accuracy > 0.9 and params.lr = '0.01' and tags.team = 'vision'`}
             onInput={(e) => setDraft((e.target as HTMLInputElement).value)} />
           {filter ? <button type="button" class="btn small" onClick={() => setQuery({ filter: undefined })}>Clear</button> : null}
           <button type="submit" class="btn small">Search</button>
@@ -93,6 +95,17 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
           <div class="picker-anchor">
             <button class="btn small" data-action="columns" onClick={() => setPicker(!picker)}>Columns ▾</button>
             {picker ? <ColumnPicker keys={keys} cols={cols} setCols={setCols} onClose={() => setPicker(false)} /> : null}
+          </div>
+        ) : null}
+        {view === 'table' ? (
+          <div class="picker-anchor">
+            <button class="btn small" data-action="download-csv" onClick={() => setCsvMenu(!csvMenu)} disabled={!runs.runs.length}>Download CSV ▾</button>
+            {csvMenu ? (
+              <div class="menu" role="menu" onMouseLeave={() => setCsvMenu(false)}>
+                <button role="menuitem" data-csv="visible" onClick={() => { setCsvMenu(false); download(`${exp?.name || 'runs'}-runs.csv`, runsCSV(runs.runs, cols), 'text/csv'); }}>Visible columns</button>
+                <button role="menuitem" data-csv="all" onClick={() => { setCsvMenu(false); download(`${exp?.name || 'runs'}-runs-all.csv`, runsCSV(runs.runs, allColumns(keys)), 'text/csv'); }}>All columns</button>
+              </div>
+            ) : null}
           </div>
         ) : null}
         {view === 'table' ? (

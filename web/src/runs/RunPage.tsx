@@ -3,8 +3,8 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { num } from '../lib/api';
 import type { LoggedModel, Run } from '../lib/api';
-import { getLoggedModel } from '../models/api';
-import { deleteRun, getRun, renameRun, restoreRun, searchRunsPage, setRunTag } from './api';
+import { getLoggedModel, searchModelVersionsWhere } from '../models/api';
+import { deleteRun, deleteRunTag, getRun, renameRun, restoreRun, searchRunsPage, setRunTag } from './api';
 import { href, navigate, setQuery } from '../lib/router';
 import { fmtDuration, fmtNum, fmtTime, tag } from '../lib/format';
 import { EditableMarkdown, ErrorBox, KVTable, PromptModal, Spinner, StatusBadge, Tabs, useAsync, usePoll } from '../ui/widgets';
@@ -16,6 +16,7 @@ import { RegisterModal } from '../models/RegisterModal';
 import { experimentName, useExperimentName } from '../experiments/list';
 import { assignColors, colorFor } from '../ui/runColors';
 import { GIT, NOTE, PARENT, SOURCE, runName } from './model';
+import { TagEditor } from '../ui/TagEditor';
 
 function Section({ title, children, extra }: { title: string; children: ComponentChildren; extra?: ComponentChildren }) {
   return (
@@ -63,6 +64,28 @@ function LoggedModels({ run }: { run: Run }) {
         </tbody>
       </table>
       {reg ? <RegisterModal source={`models:/${reg.info.model_id}`} modelId={reg.info.model_id} runId={run.info.run_id} defaultName={reg.info.name} onClose={() => setReg(null)} /> : null}
+    </Section>
+  );
+}
+
+/** RegisteredVersions lists the model versions registered from the run (MLflow's "Registered models" of a run). */
+function RegisteredVersions({ run }: { run: Run }) {
+  const { data } = useAsync(() => searchModelVersionsWhere(`run_id = '${run.info.run_id}'`).catch(() => []), [run.info.run_id]);
+  if (!data?.length) return null;
+  return (
+    <Section title={`Registered versions (${data.length})`}>
+      <table class="grid-table" data-testid="run-registered-versions">
+        <thead><tr><th>Model</th><th>Version</th><th>Stage</th><th>Aliases</th><th>Registered</th></tr></thead>
+        <tbody>{data.map((v) => (
+          <tr key={v.name + v.version}>
+            <td><a href={href(['models', v.name])}>{v.name}</a></td>
+            <td><a href={href(['models', v.name, 'versions', v.version])}>Version {v.version}</a></td>
+            <td>{v.current_stage || 'None'}</td>
+            <td>{(v.aliases || []).map((a) => <span key={a} class="alias">@{a}</span>)}</td>
+            <td>{fmtTime(v.creation_timestamp)}</td>
+          </tr>
+        ))}</tbody>
+      </table>
     </Section>
   );
 }
@@ -125,6 +148,7 @@ function Overview({ run, onChange }: { run: Run; onChange: (r: Run) => void }) {
           }))} />
         </Section>
         <LoggedModels run={run} />
+        <RegisteredVersions run={run} />
         {datasets.length ? (
           <Section title="Datasets">
             <table class="grid-table">
@@ -155,7 +179,13 @@ function Overview({ run, onChange }: { run: Run; onChange: (r: Run) => void }) {
           ]} />
         </Section>
         <Section title={`Tags (${userTags.length})`} extra={<label class="check small"><input type="checkbox" checked={showSys} onChange={(e) => setShowSys((e.target as HTMLInputElement).checked)} /> system</label>}>
-          <KVTable empty="No tags." rows={userTags.map((t) => ({ key: t.key, value: <span class="pre-wrap">{t.value}</span> }))} />
+          <TagEditor tags={userTags} onSet={async (k, v) => {
+            await setRunTag(i.run_id, k, v);
+            onChange({ ...run, data: { ...run.data, tags: [...tags.filter((t) => t.key !== k), { key: k, value: v }] } });
+          }} onDelete={async (k) => {
+            await deleteRunTag(i.run_id, k);
+            onChange({ ...run, data: { ...run.data, tags: tags.filter((t) => t.key !== k) } });
+          }} />
         </Section>
       </div>
     </div>

@@ -8,6 +8,7 @@ import { fmtAgo, fmtDuration, fmtNum, fmtTime, px, tag } from '../lib/format';
 import { colorFor } from '../ui/runColors';
 import { StatusBadge } from '../ui/widgets';
 import { GIT, NOTE, PARENT, SOURCE, plainText, runName } from './model';
+import { toCSV } from '../ui/chart/export';
 
 export interface Column { id: string; label: string; width: number; sortKey?: string }
 
@@ -273,4 +274,28 @@ export function VirtualRunsTable(props: {
       <div class="vbody" style={{ height: px(rows.length * ROW_H), width: px(totalW) }}>{visible}</div>
     </div>
   );
+}
+
+// ---- CSV ----
+
+/**
+ * runsCSV is the runs as CSV: the run ID and name, then the given columns
+ * (the visible ones, or every attribute, metric, parameter and tag key).
+ * Times are ISO 8601, durations in milliseconds, values as logged.
+ */
+export function runsCSV(runs: Run[], colIds: string[]): string {
+  const cols = colIds.map(columnFor);
+  const kindName = (id: string) => (id.startsWith('metric:') ? 'metrics.' : id.startsWith('param:') ? 'params.' : id.startsWith('tag:') && !ATTRS.some((a) => a.id === id) ? 'tags.' : '');
+  const header = ['run_id', 'run_name', ...cols.map((c) => (c.id === 'attr:duration' ? 'duration_ms' : kindName(c.id) + c.label))];
+  const rows = runs.map((r) => [r.info.run_id, runName(r), ...colIds.map((id) => {
+    const v = cellValue(r, id);
+    if ((id === 'attr:start_time' || id === 'attr:end_time') && typeof v === 'number') return new Date(v).toISOString();
+    return v;
+  })]);
+  return toCSV(header, rows);
+}
+
+/** allColumns is every attribute column and every metric, parameter and tag key of the runs. */
+export function allColumns(keys: Keys): string[] {
+  return [...ATTRS.map((a) => a.id), ...keys.metrics.map((k) => `metric:${k}`), ...keys.params.map((k) => `param:${k}`), ...keys.tags.map((k) => `tag:${k}`)];
 }

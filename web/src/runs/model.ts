@@ -8,6 +8,21 @@ export const PARENT = 'mlflow.parentRunId';
 export const GIT = 'mlflow.source.git.commit';
 export const SOURCE = 'mlflow.source.name';
 
+// MLflow's UI tells a filter from a plain search text by this pattern: an
+// entity prefix, a key and a comparison.
+const FILTER_SYNTAX = /(attribute|attributes|attr|run|metric|metrics|param|params|parameter|tag|tags|dataset|datasets|model|models)\.\S+\s*(>|<|>=|<=|=|!=| like| ilike| rlike| in)/i;
+
+/**
+ * runsFilter is the filter sent for what was typed in the runs search box:
+ * a filter expression as it is, plain text as a search of run names
+ * (attributes.run_name ILIKE '%text%').
+ */
+export function runsFilter(typed: string): string {
+  const t = typed.trim();
+  if (!t || FILTER_SYNTAX.test(t)) return t;
+  return `attributes.run_name ILIKE '%${t.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}%'`;
+}
+
 /**
  * plainText is a one-line summary of a Markdown description: the markup of
  * headings, quotes, lists, emphasis, code and links goes, the text stays
