@@ -278,10 +278,12 @@ if (missing && process.env.CI === 'true') {
       };
       const vis = await save('visible');
       assert.equal(vis.length, 5);
-      assert.match(vis[0], /^run_id,run_name,Created,duration_ms,Status,User,Source,Git commit,Description,metrics\.val_accuracy$/);
+      const head = vis[0].split(',');
+      assert.deepEqual(head, ['run_id', 'run_name', 'metrics.val_accuracy', 'Created', 'duration_ms', 'Status', 'User', 'Dataset', 'Models', 'Source', 'Git commit', 'Description']);
       const first = vis.find((l) => l.startsWith(run(0).run_id));
-      assert.match(first, /,resnet18-lr0\.01,2026-03-03T14:00:00\.000Z,330000,FINISHED,alice,train\.py,,/);
-      assert.ok(first.includes('"Fine-tuned with **num_workers=4**, `lr_schedule` cosine and label_smoothing 0.1."'));
+      assert.ok(first.startsWith(`${run(0).run_id},resnet18-lr0.01,0.`), first);
+      assert.ok(first.includes(`,2026-03-03T14:00:00.000Z,330000,FINISHED,alice,,${run(0).model_id},train.py,,`), first);
+      assert.ok(first.endsWith('"Fine-tuned with **num_workers=4**, `lr_schedule` cosine and label_smoothing 0.1."'), first);
       const all = await save('all');
       for (const h of ['metrics.samples_seen', 'metrics.system/gpu_0_utilization_percentage', 'params.num_workers', 'Run ID']) assert.ok(all[0].split(',').includes(h), h);
     });
@@ -327,6 +329,44 @@ if (missing && process.env.CI === 'true') {
       await page.locator('.sidebar.collapsed').waitFor();
       await page.locator('.sidebar button[data-action=toggle-sidebar]').click();
       await page.locator('.sidebar .exp-list').waitFor();
+    });
+
+    test('runs table: grouped headers, pinned name, resized and reordered columns, Models column', async () => {
+      await go(`/experiments/${s.exp}`);
+      await page.locator('.vrow').first().waitFor();
+      await page.locator('button[data-action=columns]').click();
+      await page.locator('.picker input.search').fill('');
+      for (const c of ['param:lr', 'param:batch_size']) await page.locator(`.picker input[data-col="${c}"]`).check();
+      await page.getByRole('button', { name: 'Done' }).click();
+      // Metrics and parameters come first, next to the run name, under their group's header.
+      assert.deepEqual(await page.locator('.vhead-groups [data-group]').evaluateAll((gs) => gs.map((g) => g.dataset.group)), ['Metrics', 'Parameters', 'Attributes']);
+      const heads = () => page.locator('.vhead [data-col-head]').evaluateAll((hs) => hs.map((h) => h.dataset.colHead));
+      assert.deepEqual((await heads()).slice(0, 3), ['metric:val_accuracy', 'param:lr', 'param:batch_size']);
+      // The Models column links each run's logged model.
+      await page.locator(`.vrow[data-run-id="${run(2).run_id}"] a.tag-chip`, { hasText: run(2).model_id.slice(0, 10) }).waitFor();
+      // Reorder within a group by drag and drop.
+      await page.locator('[data-col-head="param:batch_size"]').dragTo(page.locator('[data-col-head="param:lr"]'));
+      await page.waitForFunction(() => document.querySelectorAll('.vhead [data-col-head]')[1]?.dataset.colHead === 'param:batch_size');
+      // Resize by dragging the header's edge; the width is remembered.
+      const lr = page.locator('[data-col-head="param:lr"]');
+      const w0 = (await lr.boundingBox()).width;
+      const edge = await page.locator('[data-resize="param:lr"]').boundingBox();
+      await page.mouse.move(edge.x + edge.width / 2, edge.y + edge.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(edge.x + 80, edge.y + edge.height / 2, { steps: 4 });
+      await page.mouse.up();
+      assert.ok(Math.abs((await lr.boundingBox()).width - (w0 + 80)) <= 4, 'column widened by the drag');
+      await page.reload();
+      await lr.waitFor();
+      assert.ok(Math.abs((await lr.boundingBox()).width - (w0 + 80)) <= 4, 'width kept after a reload');
+      assert.equal((await heads())[1], 'param:batch_size', 'order kept after a reload');
+      // The run name stays in view when the table scrolls sideways.
+      const name = page.locator(`.vrow[data-run-id="${run(0).run_id}"] .vcell.name`);
+      const x0 = (await name.boundingBox()).x;
+      await page.locator('.vtable').evaluate((e) => { e.scrollLeft = 700; });
+      await page.waitForFunction(() => document.querySelector('.vtable').scrollLeft > 300);
+      assert.ok(Math.abs((await name.boundingBox()).x - x0) < 1, 'name column pinned');
+      await screenshot(page, 'tour-10-runs-columns');
     });
 
     test('no console errors on the tour (whoami answers with auth off)', async () => {

@@ -15,7 +15,7 @@ import { useCanManage } from '../admin/session';
 import { PARENT, runsFilter } from './model';
 import { assignColors } from '../ui/runColors';
 import { useRuns } from './useRuns';
-import { ColumnPicker, DEFAULT_ATTRS, VirtualRunsTable, allColumns, buildRows, cellValue, collectKeys, columnFor, runsCSV } from './RunsTable';
+import { ColumnPicker, DEFAULT_ATTRS, VirtualRunsTable, allColumns, moveColumn, orderColumns, buildRows, cellValue, collectKeys, columnFor, runsCSV } from './RunsTable';
 import { download } from '../ui/chart/export';
 
 export function ExperimentPage({ expId, view, query }: { expId: string; view: 'table' | 'chart'; query: URLSearchParams }) {
@@ -63,7 +63,10 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
     const ids = new Set(runs.runs.map((r) => r.info.run_id));
     return runs.runs.filter((r) => { const p = tag(r.data.tags, PARENT); return p && ids.has(p) && p !== r.info.run_id; }).length;
   }, [runs.runs]);
-  const columns = useMemo(() => cols.map(columnFor), [cols.join('\u0000')]);
+  const [widths, setWidthsState] = useState<Record<string, number>>(() => load(`colWidths.${expId}`, {}));
+  useEffect(() => setWidthsState(load(`colWidths.${expId}`, {})), [expId]);
+  const setWidth = (id: string, w: number) => setWidthsState((ws) => { const n = { ...ws, [id]: w }; save(`colWidths.${expId}`, n); return n; });
+  const columns = useMemo(() => orderColumns(cols).map((id) => { const c = columnFor(id); return widths[id] ? { ...c, width: widths[id] } : c; }), [cols.join('\u0000'), widths]);
 
   const setSort = (id: string) => setQuery({ sort: id === 'attr:start_time' ? undefined : id, asc: id === sortId && desc ? '1' : undefined });
   const selIds = [...selected];
@@ -102,7 +105,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
             <button class="btn small" data-action="download-csv" onClick={() => setCsvMenu(!csvMenu)} disabled={!runs.runs.length}>Download CSV ▾</button>
             {csvMenu ? (
               <div class="menu" role="menu" onMouseLeave={() => setCsvMenu(false)}>
-                <button role="menuitem" data-csv="visible" onClick={() => { setCsvMenu(false); download(`${exp?.name || 'runs'}-runs.csv`, runsCSV(runs.runs, cols), 'text/csv'); }}>Visible columns</button>
+                <button role="menuitem" data-csv="visible" onClick={() => { setCsvMenu(false); download(`${exp?.name || 'runs'}-runs.csv`, runsCSV(runs.runs, orderColumns(cols)), 'text/csv'); }}>Visible columns</button>
                 <button role="menuitem" data-csv="all" onClick={() => { setCsvMenu(false); download(`${exp?.name || 'runs'}-runs-all.csv`, runsCSV(runs.runs, allColumns(keys)), 'text/csv'); }}>All columns</button>
               </div>
             ) : null}
@@ -133,7 +136,8 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
             toggleSel={(id, on) => { const s = new Set(selected); on ? s.add(id) : s.delete(id); setSelected(s); }}
             toggleAll={(on) => setSelected(on ? new Set(rows.map((r) => r.run.info.run_id)) : new Set())}
             toggleExpand={(id) => { const s = new Set(expanded); s.has(id) ? s.delete(id) : s.add(id); setExpanded(s); }}
-            sort={{ id: sortId, desc }} setSort={setSort} />
+            sort={{ id: sortId, desc }} setSort={setSort}
+            onResize={setWidth} onMove={(id, before) => setCols(moveColumn(orderColumns(cols), id, before))} />
         )
       ) : (
         <ChartView expId={expId} runs={runs.runs} query={query} />

@@ -17,6 +17,8 @@ const ATTRS: Column[] = [
   { id: 'attr:duration', label: 'Duration', width: 84 },
   { id: 'attr:status', label: 'Status', width: 92, sortKey: 'attributes.status' },
   { id: 'attr:user_id', label: 'User', width: 100, sortKey: 'attributes.user_id' },
+  { id: 'attr:datasets', label: 'Dataset', width: 150 },
+  { id: 'attr:models', label: 'Models', width: 150 },
   { id: `tag:${SOURCE}`, label: 'Source', width: 160, sortKey: `tags.\`${SOURCE}\`` },
   { id: `tag:${GIT}`, label: 'Git commit', width: 90, sortKey: `tags.\`${GIT}\`` },
   { id: `tag:${NOTE}`, label: 'Description', width: 240, sortKey: `tags.\`${NOTE}\`` },
@@ -24,7 +26,31 @@ const ATTRS: Column[] = [
   { id: 'attr:run_id', label: 'Run ID', width: 110, sortKey: 'attributes.run_id' },
 ];
 
-export const DEFAULT_ATTRS = ['attr:start_time', 'attr:duration', 'attr:status', 'attr:user_id', `tag:${SOURCE}`, `tag:${GIT}`, `tag:${NOTE}`];
+export const DEFAULT_ATTRS = ['attr:start_time', 'attr:duration', 'attr:status', 'attr:user_id', 'attr:datasets', 'attr:models', `tag:${SOURCE}`, `tag:${GIT}`, `tag:${NOTE}`];
+
+/** The header groups, in the order they are shown: what the user adds (metrics, parameters) comes first, next to the pinned run name. */
+export const GROUPS = ['Metrics', 'Parameters', 'Attributes', 'Tags'] as const;
+
+/** groupOf is the header group of a column. */
+export function groupOf(id: string): (typeof GROUPS)[number] {
+  if (id.startsWith('metric:')) return 'Metrics';
+  if (id.startsWith('param:')) return 'Parameters';
+  if (id.startsWith('tag:') && !ATTRS.some((a) => a.id === id)) return 'Tags';
+  return 'Attributes';
+}
+
+/** orderColumns sorts column ids by group, keeping the user's order within each group. */
+export function orderColumns(ids: string[]): string[] {
+  return GROUPS.flatMap((g) => ids.filter((id) => groupOf(id) === g));
+}
+
+/** moveColumn moves a column before another of its group (reordering by drag and drop). */
+export function moveColumn(ids: string[], id: string, before: string): string[] {
+  if (id === before || groupOf(id) !== groupOf(before)) return ids;
+  const out = ids.filter((x) => x !== id);
+  out.splice(out.indexOf(before), 0, id);
+  return out;
+}
 
 export function columnFor(id: string): Column {
   const a = ATTRS.find((c) => c.id === id);
@@ -51,6 +77,14 @@ export function cellValue(run: Run, id: string): string | number | undefined {
       case 'user_id': return i.user_id || tag(run.data.tags, 'mlflow.user');
       case 'run_id': return i.run_id;
       case 'run_name': return runName(run);
+      case 'datasets': {
+        const ds = run.inputs?.dataset_inputs || [];
+        return ds.length ? ds.map((d) => `${d.dataset.name} (${d.dataset.digest})${tag(d.tags, 'mlflow.data.context') ? ` ${tag(d.tags, 'mlflow.data.context')}` : ''}`).join(', ') : undefined;
+      }
+      case 'models': {
+        const ms = [...new Set((run.outputs?.model_outputs || []).map((m) => m.model_id))];
+        return ms.length ? ms.join(', ') : undefined;
+      }
     }
     return undefined;
   }
@@ -78,6 +112,16 @@ function Cell({ run, col }: { run: Run; col: string }) {
     case `tag:${SOURCE}`: {
       const s = String(v);
       return <span title={s}>{s.split('/').pop()}</span>;
+    }
+    case 'attr:datasets': {
+      const ds = run.inputs?.dataset_inputs || [];
+      return <span title={String(v)}>{ds.map((d, i) => <span key={i} class="tag-chip">{d.dataset.name}{tag(d.tags, 'mlflow.data.context') ? ` · ${tag(d.tags, 'mlflow.data.context')}` : ''}</span>)}</span>;
+    }
+    case 'attr:models': {
+      const ms = [...new Set((run.outputs?.model_outputs || []).map((m) => m.model_id))];
+      return <span title={ms.join('\n')}>{ms.map((m) => (
+        <a key={m} class="tag-chip mono" href={href(['experiments', run.info.experiment_id, 'runs', run.info.run_id, 'artifacts'], { model: m })}>{m.slice(0, 10)}</a>
+      ))}</span>;
     }
     case `tag:${NOTE}`: {
       const s = String(v);
@@ -199,10 +243,10 @@ class RunRow extends Component<RowProps> {
     const id = r.run.info.run_id;
     return (
       <div class={`vrow${sel ? ' selected' : ''}${r.run.info.lifecycle_stage === 'deleted' ? ' deleted' : ''}`} style={{ top: px(top), width: px(width) }} data-run-id={id}>
-        <div class="vcell check" style={{ width: px(36) }}>
+        <div class="vcell check pin" style={{ width: px(36), left: px(0) }}>
           <input type="checkbox" checked={sel} onChange={(e) => this.props.toggleSel(id, (e.target as HTMLInputElement).checked)} aria-label="Select run" />
         </div>
-        <div class="vcell name" style={{ width: px(nameW), paddingLeft: px(6 + r.depth * 18) }}>
+        <div class="vcell name pin" style={{ width: px(nameW), left: px(36), paddingLeft: px(6 + r.depth * 18) }}>
           {r.children ? (
             <button class="expander" onClick={() => this.props.toggleExpand(id)} title={r.expanded ? 'Collapse' : `Show ${r.children} child runs`}>{r.expanded ? '▾' : '▸'}</button>
           ) : <span class="expander-space" />}
@@ -222,6 +266,10 @@ export function VirtualRunsTable(props: {
   rows: Row[]; cols: Column[]; selected: Set<string>; toggleSel: (id: string, on: boolean) => void;
   toggleAll: (on: boolean) => void; toggleExpand: (id: string) => void; sort: { id: string; desc: boolean };
   setSort: (id: string) => void; expId: string;
+  /** A column's new width, dragged on its header's edge. */
+  onResize: (id: string, width: number) => void;
+  /** A column dropped on another of its group: move it before that one. */
+  onMove: (id: string, before: string) => void;
 }) {
   const { rows, cols } = props;
   const scroller = useRef<HTMLDivElement>(null);
@@ -257,19 +305,48 @@ export function VirtualRunsTable(props: {
     visible.push(<RunRow key={i % slots} row={r} top={i * ROW_H} width={totalW} nameW={nameW} cols={cols} sel={props.selected.has(r.run.info.run_id)}
       expId={props.expId} toggleSel={props.toggleSel} toggleExpand={props.toggleExpand} />);
   }
+  // Header groups over the columns (they arrive ordered by group).
+  const groups: { name: string; width: number }[] = [];
+  for (const c of cols) {
+    const g = groupOf(c.id);
+    const last = groups[groups.length - 1];
+    if (last && last.name === g) last.width += c.width;
+    else groups.push({ name: g, width: c.width });
+  }
+  const [dragging, setDragging] = useState<string | null>(null);
+  const startResize = (e: MouseEvent, c: Column) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const x0 = e.clientX, w0 = c.width;
+    const move = (m: MouseEvent) => props.onResize(c.id, Math.max(50, Math.min(800, Math.round(w0 + m.clientX - x0))));
+    const up = () => { window.removeEventListener('mousemove', move); window.removeEventListener('mouseup', up); };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+  };
   return (
     <div class="vtable" ref={scroller}>
       <div class="vhead" style={{ width: px(totalW) }}>
-        <div class="vcell check" style={{ width: px(36) }}>
-          <input type="checkbox" checked={allSel} onChange={(e) => props.toggleAll((e.target as HTMLInputElement).checked)} aria-label="Select all" />
+        <div class="vhead-row vhead-groups">
+          <div class="vcell pin" style={{ width: px(36 + nameW), left: px(0) }} />
+          {groups.map((g, i) => <div key={i} class={`vcell group group-${g.name.toLowerCase()}`} style={{ width: px(g.width) }} data-group={g.name}>{g.name}</div>)}
         </div>
-        <div class={`vcell name sortable${sortedCls('attr:run_name')}`} style={{ width: px(nameW) }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
-        {cols.map((c) => (
-          <div key={c.id} class={`vcell sortable${sortedCls(c.id)}`} style={{ width: px(c.width) }} title={c.id} data-col-head={c.id} onClick={() => props.setSort(c.id)}>
-            {c.id.startsWith('metric:') ? <span class="col-kind m">M</span> : c.id.startsWith('param:') ? <span class="col-kind p">P</span> : c.id.startsWith('tag:') && !ATTRS.some((a) => a.id === c.id) ? <span class="col-kind t">T</span> : null}
-            {c.label}{arrow(c.id)}
+        <div class="vhead-row">
+          <div class="vcell check pin" style={{ width: px(36), left: px(0) }}>
+            <input type="checkbox" checked={allSel} onChange={(e) => props.toggleAll((e.target as HTMLInputElement).checked)} aria-label="Select all" />
           </div>
-        ))}
+          <div class={`vcell name pin sortable${sortedCls('attr:run_name')}`} style={{ width: px(nameW), left: px(36) }} onClick={() => props.setSort('attr:run_name')}>Run name{arrow('attr:run_name')}</div>
+          {cols.map((c) => (
+            <div key={c.id} class={`vcell sortable${sortedCls(c.id)}${dragging === c.id ? ' dragging' : ''}`} style={{ width: px(c.width) }} title={c.id} data-col-head={c.id}
+              draggable onDragStart={(e) => { setDragging(c.id); e.dataTransfer?.setData('text/plain', c.id); }} onDragEnd={() => setDragging(null)}
+              onDragOver={(e) => { if (dragging && groupOf(dragging) === groupOf(c.id)) e.preventDefault(); }}
+              onDrop={(e) => { e.preventDefault(); const id = e.dataTransfer?.getData('text/plain') || dragging; if (id) props.onMove(id, c.id); setDragging(null); }}
+              onClick={() => props.setSort(c.id)}>
+              {c.id.startsWith('metric:') ? <span class="col-kind m">M</span> : c.id.startsWith('param:') ? <span class="col-kind p">P</span> : c.id.startsWith('tag:') && !ATTRS.some((a) => a.id === c.id) ? <span class="col-kind t">T</span> : null}
+              {c.label}{arrow(c.id)}
+              <span class="col-resize" data-resize={c.id} title="Drag to resize" onMouseDown={(e) => startResize(e, c)} onClick={(e) => e.stopPropagation()} />
+            </div>
+          ))}
+        </div>
       </div>
       <div class="vbody" style={{ height: px(rows.length * ROW_H), width: px(totalW) }}>{visible}</div>
     </div>
