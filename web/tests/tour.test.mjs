@@ -80,6 +80,9 @@ if (missing && process.env.CI === 'true') {
       assert.equal(await card.getAttribute('data-series'), '4');
       await page.locator(`.chart-runs li[data-run-id="${run(3).run_id}"] button[data-action=toggle-run]`).click();
       await page.locator('.chart-card[data-metric=val_accuracy][data-series="3"]').waitFor();
+      // val_loss, synced with it, is drawn too (charts load as they scroll into view).
+      await page.locator('.chart-slot:has(.chart-card[data-metric=val_loss])').scrollIntoViewIfNeeded();
+      await page.locator('.chart-card[data-metric=val_loss][data-series="3"] canvas').waitFor();
       await card.scrollIntoViewIfNeeded();
       const box = await card.locator('.u-over').boundingBox();
       await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
@@ -367,6 +370,89 @@ if (missing && process.env.CI === 'true') {
       await page.waitForFunction(() => document.querySelector('.vtable').scrollLeft > 300);
       assert.ok(Math.abs((await name.boundingBox()).x - x0) < 1, 'name column pinned');
       await screenshot(page, 'tour-10-runs-columns');
+    });
+
+    test('charts: arranged and saved per experiment, per-chart settings, grouping, empty filter', async () => {
+      await go(`/experiments/${s.exp}/chart`);
+      await page.locator('.chart-slot:has(.chart-card[data-metric=val_loss])').scrollIntoViewIfNeeded();
+      await page.locator('.chart-card[data-metric=val_loss] canvas').waitFor();
+      const order = () => page.locator('.chart-section .chart-card[data-metric]').evaluateAll((cs) => cs.map((c) => c.dataset.metric));
+      await page.locator('button[data-action=arrange-charts]').click();
+      const row = (k) => page.locator(`[data-arrange="${k}"]`);
+      // Choose: hide samples_seen.
+      await row('samples_seen').locator('input[name=show-metric]').uncheck();
+      await page.waitForFunction(() => !document.querySelector('.chart-card[data-metric=samples_seen]'));
+      // Sections: train_loss and val_loss into "Losses", which comes first.
+      await page.locator('input[name=section-name]').fill('Losses');
+      await row('train_loss').locator('select[name=section]').selectOption('Losses');
+      await row('val_loss').locator('select[name=section]').selectOption('Losses');
+      await page.locator('.chart-section[data-section=Losses] .chart-card[data-metric=val_loss]').waitFor();
+      // Reorder: val_loss before train_loss.
+      await row('val_loss').locator('button[data-action=move-up]').click();
+      await page.waitForFunction(() => [...document.querySelectorAll('.chart-section[data-section=Losses] .chart-card')].map((c) => c.dataset.metric).join() === 'val_loss,train_loss');
+      await page.locator('button', { hasText: 'Done' }).click();
+      // Per chart: log scale, and train_loss as val_accuracy's x axis.
+      const acc = page.locator('.chart-card[data-metric=val_accuracy]');
+      await acc.locator('button[data-action=chart-settings]').click();
+      await acc.locator('input[name=chart-log]').check();
+      await acc.locator('select[name=chart-x]').selectOption('metric:train_loss');
+      await page.locator('.chart-card[data-metric=val_accuracy][data-log="1"][data-x=metric] canvas').waitFor();
+      assert.equal(await page.locator('.chart-card[data-metric=val_loss]').getAttribute('data-log'), null, 'other charts keep the page settings');
+      await acc.scrollIntoViewIfNeeded();
+      const box = await acc.locator('.u-over').boundingBox();
+      await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+      assert.match(await acc.locator('.chart-tooltip .tip-head').innerText(), /^train_loss /);
+      // All of it is remembered for the experiment.
+      const before = await order();
+      await page.reload();
+      await page.locator('.chart-card[data-metric=val_accuracy][data-log="1"][data-x=metric]').waitFor();
+      assert.deepEqual(await order(), before);
+      assert.equal(before[0], 'val_loss');
+      assert.equal(await page.locator('.chart-card[data-metric=samples_seen]').count(), 0);
+      // Group runs by a parameter: runs of a group share a colour.
+      await page.locator('button[data-action=arrange-charts]').click();
+      await page.locator('select[name=group-by]').selectOption('batch_size');
+      const dot = (i) => colorOf(page.locator(`.chart-runs li[data-run-id="${run(i).run_id}"] .dot`));
+      await page.locator('.chart-runs .group-label').first().waitFor();
+      assert.equal(await dot(0), await dot(1));
+      assert.notEqual(await dot(0), await dot(2));
+      await screenshot(page, 'tour-11-charts-arranged');
+      await page.locator('select[name=group-by]').selectOption('');
+      await page.locator('button', { hasText: 'Done' }).click();
+      // A filter that matches nothing says so.
+      await go(`/experiments/${s.exp}/chart?m=nothing-like-this`);
+      await page.locator('[data-testid=no-metric-match]', { hasText: 'No metric matches' }).waitFor();
+      await page.locator('[data-testid=no-metric-match] button').click();
+      await page.locator('.chart-card[data-metric=val_accuracy]').waitFor();
+    });
+
+    test('runs search: autocomplete of metric, parameter and tag keys', async () => {
+      await go(`/experiments/${s.exp}`);
+      await page.locator('.vrow').first().waitFor();
+      const input = page.locator('input.filter-input');
+      await input.fill('');
+      await input.pressSequentially('metrics.val_');
+      const items = () => page.locator('.suggestions li').allInnerTexts();
+      await page.locator('.suggestions li').first().waitFor();
+      assert.deepEqual((await items()).sort(), ['metrics.val_accuracy', 'metrics.val_loss']);
+      await input.pressSequentially('ac');
+      assert.deepEqual(await items(), ['metrics.val_accuracy']);
+      await input.press('Enter');
+      assert.equal(await input.inputValue(), 'metrics.val_accuracy ');
+      await input.pressSequentially('> 0.9 and gpu');
+      await page.locator('.suggestions li', { hasText: 'system/gpu_0_utilization_percentage' }).waitFor();
+      await page.locator('.suggestions li', { hasText: 'system/gpu_0_utilization_percentage' }).click();
+      assert.equal(await input.inputValue(), 'metrics.val_accuracy > 0.9 and metrics.`system/gpu_0_utilization_percentage` ');
+      await input.pressSequentially('> 50 and params.num');
+      assert.deepEqual(await items(), ['params.num_workers']);
+      await input.press('Tab');
+      await input.pressSequentially("= '4'");
+      await input.press('Enter');
+      await page.waitForURL(/filter=/);
+      await page.waitForFunction(() => document.querySelectorAll('.vrow').length > 0);
+      assert.equal(await page.locator('.error-box').count(), 0);
+      await screenshot(page, 'tour-12-autocomplete');
+      await page.getByRole('button', { name: 'Clear' }).click();
     });
 
     test('no console errors on the tour (whoami answers with auth off)', async () => {

@@ -17,6 +17,7 @@ import { assignColors } from '../ui/runColors';
 import { useRuns } from './useRuns';
 import { ColumnPicker, DEFAULT_ATTRS, VirtualRunsTable, allColumns, moveColumn, orderColumns, buildRows, cellValue, collectKeys, columnFor, runsCSV } from './RunsTable';
 import { download } from '../ui/chart/export';
+import { FilterInput } from './FilterInput';
 
 export function ExperimentPage({ expId, view, query }: { expId: string; view: 'table' | 'chart'; query: URLSearchParams }) {
   const [exp, setExp] = useState<Experiment | undefined>();
@@ -83,9 +84,7 @@ export function ExperimentPage({ expId, view, query }: { expId: string; view: 't
       <ErrorBox error={expErr} />
       <div class="toolbar">
         <form class="filter" onSubmit={(e) => { e.preventDefault(); setQuery({ filter: draft.trim() }); }}>
-          <input class="search filter-input" name="filter" value={draft} spellcheck={false}
-            placeholder={`Search run names, or filter: metrics.accuracy > 0.9 and params.lr = '0.01' and tags.team = 'vision'`}
-            onInput={(e) => setDraft((e.target as HTMLInputElement).value)} />
+          <FilterInput value={draft} onInput={setDraft} keys={keys} />
           {filter ? <button type="button" class="btn small" onClick={() => setQuery({ filter: undefined })}>Clear</button> : null}
           <button type="submit" class="btn small">Search</button>
         </form>

@@ -262,7 +262,7 @@ export function Chart({ title, series, xMode = 'step', xLabel, logY = false, smo
   return (
     <ChartCard title={title} note={note} exports={exports} expanded={expanded} onExpand={setExpanded}
       controls={<>{controls}{xRange && onReset ? <button class="btn tiny" data-action="reset-zoom" onClick={onReset} title="Show the whole range (or double-click the chart)">Reset zoom</button> : null}</>}
-      attrs={{ 'data-series': series.length, 'data-points': series.reduce((n, s) => n + s.x.length, 0), 'data-zoomed': xRange ? '1' : undefined, ...attrs }}>
+      attrs={{ 'data-log': logY ? '1' : undefined, 'data-x': xMode, 'data-series': series.length, 'data-points': series.reduce((n, s) => n + s.x.length, 0), 'data-zoomed': xRange ? '1' : undefined, ...attrs }}>
       <div class="chart-box" ref={box}><div class="chart-tooltip" ref={tip} /></div>
     </ChartCard>
   );

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { loadMetric, seriesFor, xKindOf, type Loaded } from './data';
 import type { ComponentChildren } from 'preact';
-import { Chart, type XMode } from './Chart';
+import { Chart, type Series, type XMode } from './Chart';
+import type { Metric } from '../../lib/api';
 import { BarChart } from './BarChart';
 import { num } from '../../lib/api';
 
@@ -35,6 +36,16 @@ async function loadRange(runs: ChartRun[], metric: string, xMode: XMode, range: 
   return loadMetric(runs.map((r) => r.id), metric, xKindOf(xMode), ...serverRange(xMode, range, runs[0]?.start));
 }
 
+/** pairByStep puts a series (x = step) against another metric: x becomes that metric's value at the same step. */
+function pairByStep(s: Series, other: Metric[]): Series {
+  const at = new Map<number, number>();
+  for (const m of other) { const v = num(m.value); if (v !== null) at.set(m.step, v); }
+  const pts: [number, number | null][] = [];
+  s.x.forEach((step, i) => { const xv = at.get(step); if (xv !== undefined) pts.push([xv, s.y[i]]); });
+  pts.sort((a, b) => a[0] - b[0]);
+  return { ...s, x: pts.map((p) => p[0]), y: pts.map((p) => p[1]) };
+}
+
 const fmtCount = (n: number) => n.toLocaleString('en-US');
 
 /**
@@ -43,8 +54,10 @@ const fmtCount = (n: number) => n.toLocaleString('en-US');
  * dragging over the chart zooms and fetches the full detail of that range.
  * While a run is running, new points are fetched when its version changes.
  */
-export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = false, syncKey, controls }: {
+export function MetricChart({ metric, runs, xMode: xModeIn, xMetric, logY, smoothing, legend = false, syncKey, controls }: {
   metric: string; runs: ChartRun[]; xMode: XMode; logY: boolean; smoothing: number; legend?: boolean;
+  /** With xMode 'metric': the metric whose value at the same step is the x axis. */
+  xMetric?: string;
   /** Charts with the same key move their cursors together. */
   syncKey?: string;
   controls?: ComponentChildren;
@@ -57,6 +70,10 @@ export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = fal
   // detail of the current range arrives, the chart is not "ready".
   const [detail, setDetail] = useState<{ range: string; data: Loaded } | null>(null);
   const [err, setErr] = useState<string>('');
+  const byMetric = xModeIn === 'metric' && !!xMetric;
+  // Against another metric, points are read by step and paired step by step.
+  const xMode: XMode = byMetric ? 'step' : xModeIn === 'metric' ? 'step' : xModeIn;
+  const [xHist, setXHist] = useState<Loaded | null>(null);
   const ids = runs.map((r) => r.id).join(',');
   const version = runs.map((r) => r.version || '').join(',');
   const xKind = xKindOf(xMode);
@@ -108,8 +125,18 @@ export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = fal
   const detailLoading = !!zoom && !detailReady;
 
   const shown = (detail?.range === range ? detail.data : null) || overview;
-  const series = useMemo(() => (shown ? seriesFor(runs, shown.byRun, xMode, zoom) : []),
-    [shown, xMode, zoom?.[0], zoom?.[1], runs.map((r) => r.id + r.color + r.label).join()]);
+  useEffect(() => {
+    setXHist(null);
+    if (!seen || !byMetric) return;
+    let live = true;
+    loadMetric(runs.map((r) => r.id), xMetric!, 'step').then((d) => { if (live) setXHist(d); }, (e) => { if (live) setErr((e as Error).message); });
+    return () => { live = false; };
+  }, [seen, ids, xMetric, byMetric]);
+  const series = useMemo(() => {
+    if (!shown) return [];
+    const s = seriesFor(runs, shown.byRun, xMode, byMetric ? null : zoom);
+    return byMetric ? (xHist ? s.map((one) => pairByStep(one, xHist.byRun.get(one.id || '') || [])) : []) : s;
+  }, [shown, xMode, zoom?.[0], zoom?.[1], runs.map((r) => r.id + r.color + r.label).join(), byMetric, xHist]);
   let total = 0;
   overview?.total.forEach((n) => { total += n; });
   const drawn = series.reduce((n, s) => n + s.x.length, 0);
@@ -126,8 +153,9 @@ export function MetricChart({ metric, runs, xMode, logY, smoothing, legend = fal
     <div ref={ref} class="chart-slot">
       {single ? <BarChart title={metric} bars={bars} controls={controls} attrs={{ 'data-total': total }} /> : err ? <div class="chart-card" data-metric={metric}><div class="chart-title">{metric}</div><div class="error-box">{err}</div></div>
         : !shown ? <div class="chart-card" data-metric={metric}><div class="chart-title">{metric}</div><div class="chart-loading">Loading…</div></div>
-        : <Chart title={metric} series={series} xMode={xMode} logY={logY} smoothing={smoothing} legend={legend} syncKey={syncKey} controls={controls}
-            xRange={zoom} onZoom={setZoom} onReset={() => setZoom(null)} note={note}
+        : <Chart title={metric} series={series} logY={logY} smoothing={smoothing} legend={legend} syncKey={syncKey} controls={controls}
+            xLabel={byMetric ? xMetric : undefined} xMode={byMetric ? 'metric' : xMode}
+            xRange={byMetric ? null : zoom} onZoom={byMetric ? undefined : setZoom} onReset={() => setZoom(null)} note={note}
             attrs={{ 'data-total': total, 'data-detail': zoom ? (detailLoading ? 'loading' : 'ready') : '', 'data-range': range }} />}
     </div>
   );
