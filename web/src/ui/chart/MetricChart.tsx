@@ -142,8 +142,9 @@ export function MetricChart({ metric, runs, xMode: xModeIn, xMetric, logY, smoot
   const drawn = series.reduce((n, s) => n + s.x.length, 0);
   const note = zoom ? (detailLoading ? 'loading detail…' : `${fmtCount(drawn)} points in range`)
     : overview && total > drawn ? `${fmtCount(drawn)} of ${fmtCount(total)} points, drag to zoom` : '';
-  // A metric logged once per run (all at one step) is a bar per run.
-  const single = !!overview && !zoom && overview.byRun.size > 0 && [...overview.byRun.values()].every((h) => h.length <= 1);
+  // A metric logged once per run (all at one step) is a bar per run
+  // (Not while a run is running: its first point is the start of a line.)
+  const single = !!overview && !zoom && overview.byRun.size > 0 && !runs.some((r) => r.running) && [...overview.byRun.values()].every((h) => h.length <= 1);
   const bars = single ? runs.flatMap((r) => {
     const h = overview!.byRun.get(r.id);
     const v = h && h.length ? num(h[0].value) : null;
