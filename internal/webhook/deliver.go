@@ -107,7 +107,7 @@ func (d *Deliverer) Notify() {
 
 // lease is how long a claimed event is held: longer than an attempt can
 // take, so that only a crashed worker's events are claimed again.
-func (d *Deliverer) lease() time.Duration { return d.cfg.Timeout + 30*time.Second }
+func (d *Deliverer) lease() time.Duration { return d.cfg.Timeout + 10*time.Second }
 
 // Run delivers events until ctx is done, then waits for the attempts in
 // flight (each bounded by the request timeout).
