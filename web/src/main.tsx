@@ -8,6 +8,7 @@ import { ModelsPage, ModelPage, ModelVersionPage } from './pages/Models';
 import { ExperimentPermissionsPage, ModelPermissionsPage } from './pages/Permissions';
 import { TokensPage, UsersPage } from './pages/Account';
 import { UserMenu } from './components/UserMenu';
+import { WebhooksPage } from './webhooks/WebhooksPage';
 import './styles.css';
 
 function App() {
@@ -29,6 +30,9 @@ function App() {
     else if (p1 && p2 === 'versions' && p3) body = <ModelVersionPage name={p1} version={p3} />;
     else if (p1) body = <ModelPage name={p1} />;
     else body = <ModelsPage query={r.query} />;
+  } else if (p0 === 'webhooks') {
+    section = 'webhooks';
+    body = <WebhooksPage query={r.query} />;
   } else if (p0 === 'tokens') {
     section = 'account';
     body = <TokensPage query={r.query} />;
@@ -46,6 +50,7 @@ function App() {
         <nav>
           <a href={href(['experiments'])} class={section === 'experiments' ? 'active' : ''}>Experiments</a>
           <a href={href(['models'])} class={section === 'models' ? 'active' : ''}>Models</a>
+          <a href={href(['webhooks'])} class={section === 'webhooks' ? 'active' : ''}>Webhooks</a>
         </nav>
         <div class="spacer" />
         <UserMenu />
