@@ -23,6 +23,7 @@ import (
 	"github.com/mltrack/mltrack/internal/store"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"
 	"github.com/mltrack/mltrack/internal/testdb"
+	"github.com/mltrack/mltrack/internal/testshared"
 	"github.com/mltrack/mltrack/internal/webhook"
 	"github.com/mltrack/mltrack/internal/wire"
 )
@@ -125,7 +126,7 @@ type recordedDelivery struct {
 }
 
 func loadDeliveries(t *testing.T) []recordedDelivery {
-	f, err := os.Open(wireDir + "webhook_deliveries.jsonl")
+	f, err := os.Open(testshared.Path(t, "mlflow-wire", "webhook_deliveries.jsonl"))
 	if err != nil {
 		t.Fatalf("recording missing: %v", err)
 	}
