@@ -196,6 +196,8 @@ func newServerOptions(cfg *server.Config, f *serverFlags) *options {
 		usage: "webhook deliveries in flight at once", def: "10"}, 10)
 	s.Duration(&cfg.Webhooks.MaxAge, option{group: groupWebhooks, name: "webhook-max-delivery-age", env: "MLTRACK_WEBHOOK_MAX_DELIVERY_AGE", metavar: "DURATION",
 		usage: "how long an undelivered webhook event is retried before it is given up", def: "72h0m0s"}, 72*time.Hour)
+	s.Duration(&cfg.Webhooks.LogRetention, option{group: groupWebhooks, name: "webhook-log-retention", env: "MLTRACK_WEBHOOK_LOG_RETENTION", metavar: "DURATION",
+		usage: "how long webhook delivery log lines are kept", def: "720h0m0s"}, 30*24*time.Hour)
 
 	// Accepted for command-line compatibility with `mlflow server`, so that
 	// switching changes only the command name: mltrack runs no worker

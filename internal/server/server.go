@@ -101,6 +101,8 @@ type WebhookConfig struct {
 	Workers    int
 	// MaxAge is how long an undelivered event is retried.
 	MaxAge time.Duration
+	// LogRetention is how long delivery log lines are kept.
+	LogRetention time.Duration
 }
 
 // Server is a configured mltrack server.

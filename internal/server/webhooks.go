@@ -23,7 +23,7 @@ func (s *Server) openWebhooks() error {
 		return fmt.Errorf("MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: %w", err)
 	}
 	guard := &webhook.Guard{Schemes: c.AllowedSchemes, AllowPrivate: c.AllowPrivateIPs}
-	d := webhook.New(webhook.Config{Guard: *guard, Cipher: cipher, MaxRetries: c.MaxRetries, Timeout: c.Timeout, Workers: c.Workers, MaxAge: c.MaxAge}, s.store, s.log)
+	d := webhook.New(webhook.Config{Guard: *guard, Cipher: cipher, MaxRetries: c.MaxRetries, Timeout: c.Timeout, Workers: c.Workers, MaxAge: c.MaxAge, LogRetention: c.LogRetention}, s.store, s.log)
 	s.hooks = &api.Webhooks{Store: s.store, Guard: guard, Cipher: cipher, Deliverer: d}
 	return nil
 }

@@ -113,4 +113,6 @@ type Webhooks interface {
 	ListDeliveries(ctx context.Context, webhookID string, p Page) ([]DeliveryLog, string, error)
 	// PendingDeliveries counts a webhook's events still in the outbox.
 	PendingDeliveries(ctx context.Context, webhookID string) (int, error)
+	// PruneDeliveryLog removes delivery log lines older than before.
+	PruneDeliveryLog(ctx context.Context, before time.Time) (int64, error)
 }

@@ -20,11 +20,12 @@ import (
 
 // Defaults, MLflow's where MLflow has the setting.
 const (
-	DefaultMaxRetries   = 3                // MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES
-	DefaultTimeout      = 30 * time.Second // MLFLOW_WEBHOOK_REQUEST_TIMEOUT
-	DefaultWorkers      = 10               // MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS
-	DefaultMaxAge       = 72 * time.Hour   // mltrack: how long an event is retried
-	DefaultPollInterval = time.Second      // mltrack: how often the outbox is read
+	DefaultMaxRetries   = 3                   // MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES
+	DefaultTimeout      = 30 * time.Second    // MLFLOW_WEBHOOK_REQUEST_TIMEOUT
+	DefaultWorkers      = 10                  // MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS
+	DefaultMaxAge       = 72 * time.Hour      // mltrack: how long an event is retried
+	DefaultPollInterval = time.Second         // mltrack: how often the outbox is read
+	DefaultLogRetention = 30 * 24 * time.Hour // mltrack: how long delivery log lines are kept
 	// maxQuickBackoff caps the back-off of the first MaxRetries retries,
 	// as MLflow's urllib3 Retry(backoff_factor=1, backoff_max=60).
 	maxQuickBackoff = 60 * time.Second
@@ -45,6 +46,8 @@ type Config struct {
 	Workers      int
 	MaxAge       time.Duration
 	PollInterval time.Duration
+	// LogRetention is how long delivery log lines are kept.
+	LogRetention time.Duration
 }
 
 func (c *Config) defaults() {
@@ -62,6 +65,9 @@ func (c *Config) defaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	if c.LogRetention <= 0 {
+		c.LogRetention = DefaultLogRetention
 	}
 }
 
@@ -121,7 +127,16 @@ func (d *Deliverer) Run(ctx context.Context) {
 	defer wg.Wait()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var pruned time.Time
 	for {
+		if time.Since(pruned) > time.Hour {
+			pruned = time.Now()
+			if n, err := d.store.PruneDeliveryLog(ctx, pruned.Add(-d.cfg.LogRetention)); err != nil && ctx.Err() == nil {
+				d.log.Warn("webhook: prune delivery log", "err", err)
+			} else if n > 0 {
+				d.log.Info("webhook: delivery log pruned", "lines", n, "older_than", d.cfg.LogRetention.String())
+			}
+		}
 		mu.Lock()
 		free := d.cfg.Workers - inFlight
 		mu.Unlock()

@@ -477,3 +477,17 @@ func (s *Store) PendingDeliveries(ctx context.Context, webhookID string) (int, e
 	}
 	return n, nil
 }
+
+// PruneDeliveryLog removes delivery log lines older than before.
+func (s *Store) PruneDeliveryLog(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q("DELETE FROM mltrack_webhook_deliveries WHERE attempted_at < ?"), before.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("store: prune webhook delivery log: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}

@@ -215,6 +215,20 @@ func testWebhookClaims(t *testing.T, s *sqlstore.Store) {
 	if len(page) != 3 || next == "" || !strings.HasPrefix(page[0].DeliveryID, log[0].DeliveryID[:8]) {
 		t.Fatalf("page %+v %q", page, next)
 	}
+	// Old log lines are pruned, recent ones kept.
+	old := regMust(s.ClaimDeliveries(ctx, time.Minute, 10))
+	if len(old) != 0 {
+		t.Fatalf("unexpected due deliveries %+v", old)
+	}
+	if n := regMust(s.PruneDeliveryLog(ctx, time.Now().Add(-time.Hour))); n != 0 {
+		t.Fatalf("pruned %d recent lines", n)
+	}
+	if n := regMust(s.PruneDeliveryLog(ctx, time.Now().Add(time.Second))); n != 4 {
+		t.Fatalf("pruned %d lines, want 4", n)
+	}
+	if log, _ := regMust2(s.ListDeliveries(ctx, w.WebhookID, store.Page{MaxResults: 10})); len(log) != 0 {
+		t.Fatalf("log after pruning %+v", log)
+	}
 	// A deleted webhook's events are claimed as Gone (to be dropped).
 	regMust(s.CreateRegisteredModel(ctx, "m3", "", nil))
 	regMust(0, s.DeleteWebhook(ctx, w.WebhookID))
