@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mltrack/mltrack/internal/auth"
 	"github.com/mltrack/mltrack/internal/server"
@@ -70,6 +71,7 @@ const (
 	groupAuth      = "Authentication"
 	groupLimits    = "Limits"
 	groupOps       = "Operations"
+	groupWebhooks  = "Webhooks"
 	groupIgnored   = "Accepted for mlflow server compatibility, no effect"
 )
 
@@ -86,7 +88,8 @@ S3 artifact stores read MLFLOW_S3_ENDPOINT_URL, MLFLOW_S3_IGNORE_TLS,
 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE,
 AWS_REGION and AWS_DEFAULT_REGION (docs/configuration.md). Authentication
 reads MLFLOW_AUTH_CONFIG_PATH, MLFLOW_AUTH_ADMIN_USERNAME and
-MLFLOW_AUTH_ADMIN_PASSWORD (docs/security.md).
+MLFLOW_AUTH_ADMIN_PASSWORD (docs/security.md). Webhook secrets are encrypted
+with the Fernet key in MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY (docs/configuration.md).
 `
 
 // serverFlags is what the flags of `mltrack server` fill besides
@@ -101,12 +104,14 @@ type serverFlags struct {
 	registryURI, staticPrefix                  string
 	workers, gunicorn, uvicorn, waitress, prom string
 	dev                                        bool
+	hookSchemes                                string
+	hookTimeout                                int
 }
 
 // newServerOptions declares every flag of `mltrack server`, bound to cfg
 // and f, with MLflow's flag names, environment variables and defaults.
 func newServerOptions(cfg *server.Config, f *serverFlags) *options {
-	s := newOptions("mltrack server", groupStore, groupArtifacts, groupNetwork, groupAuth, groupLimits, groupOps, groupIgnored)
+	s := newOptions("mltrack server", groupStore, groupArtifacts, groupNetwork, groupAuth, groupLimits, groupOps, groupWebhooks, groupIgnored)
 
 	s.String(&cfg.BackendStoreURI, option{group: groupStore, name: "backend-store-uri", env: "MLFLOW_BACKEND_STORE_URI", metavar: "URI",
 		usage: "database of runs, experiments and models: sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://user:password@host:5432/db (the SQLite file's folder must exist)",
@@ -179,6 +184,21 @@ func newServerOptions(cfg *server.Config, f *serverFlags) *options {
 	s.String(&cfg.PprofAddr, option{group: groupOps, name: "pprof-addr", env: "MLTRACK_PPROF_ADDR", metavar: "ADDR",
 		usage: "serve Go's profiler (/debug/pprof/) on this address, a listener of its own, e.g. 127.0.0.1:6060", def: "off"}, "")
 
+	s.String(&f.hookSchemes, option{group: groupWebhooks, name: "webhook-allowed-schemes", env: "MLFLOW_WEBHOOK_ALLOWED_SCHEMES", metavar: "LIST",
+		usage: "comma-separated URL schemes webhook receivers may use", def: "https"}, "https")
+	s.Bool(&cfg.Webhooks.AllowPrivateIPs, option{group: groupWebhooks, name: "webhook-allow-private-ips", env: "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS",
+		usage: "let webhook receivers be on loopback, private and link-local addresses (refused when saved and when delivering otherwise: SSRF)", def: "off"}, false)
+	s.Int(&f.hookTimeout, option{group: groupWebhooks, name: "webhook-request-timeout", env: "MLFLOW_WEBHOOK_REQUEST_TIMEOUT", metavar: "SECONDS",
+		usage: "time one webhook delivery attempt may take", def: "30"}, 30)
+	s.Int(&cfg.Webhooks.MaxRetries, option{group: groupWebhooks, name: "webhook-request-max-retries", env: "MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES", metavar: "N",
+		usage: "retries at MLflow's pace (1 s, 2 s, 4 s, ... up to 60 s) before slower ones (doubling up to 5 minutes)", def: "3"}, 3)
+	s.Int(&cfg.Webhooks.Workers, option{group: groupWebhooks, name: "webhook-delivery-max-workers", env: "MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS", metavar: "N",
+		usage: "webhook deliveries in flight at once", def: "10"}, 10)
+	s.Duration(&cfg.Webhooks.MaxAge, option{group: groupWebhooks, name: "webhook-max-delivery-age", env: "MLTRACK_WEBHOOK_MAX_DELIVERY_AGE", metavar: "DURATION",
+		usage: "how long an undelivered webhook event is retried before it is given up", def: "72h0m0s"}, 72*time.Hour)
+	s.Duration(&cfg.Webhooks.LogRetention, option{group: groupWebhooks, name: "webhook-log-retention", env: "MLTRACK_WEBHOOK_LOG_RETENTION", metavar: "DURATION",
+		usage: "how long webhook delivery log lines are kept", def: "720h0m0s"}, 30*24*time.Hour)
+
 	// Accepted for command-line compatibility with `mlflow server`, so that
 	// switching changes only the command name: mltrack runs no worker
 	// processes, has no Python web server to pass options to, always serves
@@ -234,6 +254,10 @@ func serverConfigTo(args []string, stdout io.Writer) (cfg server.Config, ignored
 		return cfg, nil, fmt.Errorf("--static-prefix is not supported: serve mltrack at the root of its host, behind a reverse proxy that maps %s/ to /", f.staticPrefix)
 	}
 	cfg.ServeArtifacts = f.serve && !f.noServe
+	cfg.Webhooks.AllowedSchemes = server.SplitList(f.hookSchemes)
+	cfg.Webhooks.Timeout = time.Duration(f.hookTimeout) * time.Second
+	// The key is read from the environment only: a flag would show it in ps.
+	cfg.Webhooks.EncryptionKey = os.Getenv("MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY")
 	cfg.AllowedHosts = server.SplitList(f.allowedHosts)
 	if len(cfg.AllowedHosts) == 0 {
 		cfg.AllowedHosts = server.DefaultAllowedHosts()
@@ -299,7 +323,9 @@ func runServer(args []string) error {
 		"default_artifact_root", cfg.DefaultArtifactRoot, "artifacts_destination", server.MaskURI(cfg.ArtifactsDest),
 		"serve_artifacts", cfg.ServeArtifacts, "artifacts_only", cfg.ArtifactsOnly, "host", cfg.Host, "port", cfg.Port, "auth", cfg.Auth != nil,
 		"tls", cfg.TLSCertFile != "", "rate_limit", cfg.RateLimit, "max_request_body_bytes", cfg.MaxRequestBodyBytes,
-		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String(), "header_read_timeout", cfg.HeaderReadTimeout.String(), "idle_timeout", cfg.IdleTimeout.String(), "pprof_addr", cfg.PprofAddr)
+		"request_read_timeout", cfg.RequestReadTimeout.String(), "request_write_timeout", cfg.RequestWriteTimeout.String(), "header_read_timeout", cfg.HeaderReadTimeout.String(), "idle_timeout", cfg.IdleTimeout.String(), "pprof_addr", cfg.PprofAddr,
+		"webhook_allowed_schemes", cfg.Webhooks.AllowedSchemes, "webhook_allow_private_ips", cfg.Webhooks.AllowPrivateIPs, "webhook_encryption_key_set", cfg.Webhooks.EncryptionKey != "",
+		"webhook_max_retries", cfg.Webhooks.MaxRetries, "webhook_timeout", cfg.Webhooks.Timeout.String(), "webhook_max_delivery_age", cfg.Webhooks.MaxAge.String())
 	if len(ignored) > 0 {
 		log.Warn("mlflow server options with no use in mltrack, ignored", "options", ignored)
 	}

@@ -18,6 +18,8 @@ type API struct {
 	// Artifacts resolves the artifact URIs of runs, model versions and
 	// logged models for the endpoints that read artifacts through them.
 	Artifacts *artifact.Resolver
+	// Webhooks serves the webhooks/ endpoints; nil leaves them out.
+	Webhooks *Webhooks
 }
 
 // jsonHandler answers a JSON value or an error; wrap turns it into an
@@ -54,6 +56,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	routes = append(routes, a.registryRoutes()...)
 	routes = append(routes, a.loggedModelRoutes()...)
 	routes = append(routes, a.artifactLinkRoutes()...)
+	routes = append(routes, a.webhookRoutes()...)
 	routes = append(routes, route{"GET", "server-features", wrap(serverFeatures)})
 	methods := map[string][]string{} // path -> methods, for 405 answers
 	for _, prefix := range []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"} {

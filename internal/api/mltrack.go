@@ -23,6 +23,9 @@ const (
 func (a *API) registerMltrack(mux *http.ServeMux) {
 	for _, prefix := range []string{"/api/2.0/mltrack/", "/ajax-api/2.0/mltrack/"} {
 		mux.Handle("GET "+prefix+"metrics/get-history-downsampled", wrap(a.getHistoryDownsampled))
+		if a.Webhooks != nil {
+			mux.Handle("GET "+prefix+"webhooks/{webhook_id}/deliveries", wrap(a.listWebhookDeliveries))
+		}
 	}
 }
 

@@ -15,27 +15,27 @@ import (
 // by POST, as MLflow does).
 func (a *API) registryRoutes() []route {
 	rs := []route{
-		{"POST", "registered-models/create", wrap(a.createRegisteredModel)},
+		{"POST", "registered-models/create", wrap(a.notifying(a.createRegisteredModel))},
 		{"GET", "registered-models/get", wrap(a.getRegisteredModel)},
 		{"POST", "registered-models/rename", wrap(a.renameRegisteredModel)},
 		{"PATCH", "registered-models/update", wrap(a.updateRegisteredModel)},
 		{"DELETE", "registered-models/delete", wrap(a.deleteRegisteredModel)},
 		{"GET", "registered-models/search", wrap(a.searchRegisteredModels)},
-		{"POST", "registered-models/set-tag", wrap(a.setRegisteredModelTag)},
-		{"DELETE", "registered-models/delete-tag", wrap(a.deleteRegisteredModelTag)},
-		{"POST", "registered-models/alias", wrap(a.setRegisteredModelAlias)},
-		{"DELETE", "registered-models/alias", wrap(a.deleteRegisteredModelAlias)},
+		{"POST", "registered-models/set-tag", wrap(a.notifying(a.setRegisteredModelTag))},
+		{"DELETE", "registered-models/delete-tag", wrap(a.notifying(a.deleteRegisteredModelTag))},
+		{"POST", "registered-models/alias", wrap(a.notifying(a.setRegisteredModelAlias))},
+		{"DELETE", "registered-models/alias", wrap(a.notifying(a.deleteRegisteredModelAlias))},
 		{"GET", "registered-models/alias", wrap(a.getModelVersionByAlias)},
 
-		{"POST", "model-versions/create", wrap(a.createModelVersion)},
+		{"POST", "model-versions/create", wrap(a.notifying(a.createModelVersion))},
 		{"GET", "model-versions/get", wrap(a.getModelVersion)},
 		{"PATCH", "model-versions/update", wrap(a.updateModelVersion)},
 		{"DELETE", "model-versions/delete", wrap(a.deleteModelVersion)},
 		{"GET", "model-versions/search", wrap(a.searchModelVersions)},
 		{"POST", "model-versions/transition-stage", wrap(a.transitionModelVersionStage)},
 		{"GET", "model-versions/get-download-uri", wrap(a.getModelVersionDownloadURI)},
-		{"POST", "model-versions/set-tag", wrap(a.setModelVersionTag)},
-		{"DELETE", "model-versions/delete-tag", wrap(a.deleteModelVersionTag)},
+		{"POST", "model-versions/set-tag", wrap(a.notifying(a.setModelVersionTag))},
+		{"DELETE", "model-versions/delete-tag", wrap(a.notifying(a.deleteModelVersionTag))},
 	}
 	return append(rs, getAndPost("registered-models/get-latest-versions", a.getLatestVersions)...)
 }

@@ -13,7 +13,7 @@ import (
 // every request of the matrix so that destructive calls do not disturb
 // other cells.
 type fixture struct {
-	exp, expName, run, loggedModel, model string
+	exp, expName, run, loggedModel, model, hook string
 }
 
 func (s *testServer) newFixture(owner cred) fixture {
@@ -33,6 +33,11 @@ func (s *testServer) newFixture(owner cred) fixture {
 	s.must(owner, "POST", "registered-models/alias", map[string]any{"name": f.model, "alias": "champion", "version": "1"})
 	s.must(owner, "POST", "registered-models/set-tag", map[string]any{"name": f.model, "key": "k", "value": "v"})
 	s.must(owner, "POST", "model-versions/set-tag", map[string]any{"name": f.model, "version": "1", "key": "k", "value": "v"})
+	// Webhooks are the admin's; disabled, so the fixture's registry
+	// writes deliver nothing.
+	hook := s.must(basic("admin", adminPW), "POST", "webhooks", map[string]any{"name": "fixture", "url": "http://127.0.0.1:1/hook", "status": "DISABLED",
+		"events": []map[string]string{{"entity": "MODEL_VERSION", "action": "CREATED"}}})
+	f.hook = hook["webhook"].(map[string]any)["webhook_id"].(string)
 	return f
 }
 
@@ -212,6 +217,17 @@ var matrixCases = []matrixCase{
 		return map[string]any{"experiment_id": f.exp, "prompt_template": "say {{ x }}", "prompt_parameters": []map[string]string{{"key": "x", "value": "hi"}},
 			"model_route": "r", "model_input": "say hi", "model_output": "hi", "mlflow_version": "3.6.0"}
 	}},
+
+	// Webhooks: admins only, as MLflow's auth app.
+	{"POST", "webhooks", adminOnly, 0, func(f fixture, a string) any {
+		return map[string]any{"name": "new", "url": "http://127.0.0.1:1/hook", "events": []map[string]string{{"entity": "REGISTERED_MODEL", "action": "CREATED"}}}
+	}},
+	{"GET", "webhooks", adminOnly, 0, nil},
+	{"GET", "webhooks/{hook}", adminOnly, 0, nil},
+	{"PATCH", "webhooks/{hook}", adminOnly, 0, func(f fixture, a string) any { return map[string]any{"description": "d"} }},
+	{"DELETE", "webhooks/{hook}", adminOnly, 0, nil},
+	{"POST", "webhooks/{hook}/test", adminOnly, 0, func(f fixture, a string) any { return map[string]any{} }},
+	{"GET", "/api/2.0/mltrack/webhooks/{hook}/deliveries", adminOnly, 0, nil},
 }
 
 func expBody(f fixture, a string) any   { return map[string]any{"experiment_id": f.exp} }
@@ -293,7 +309,7 @@ func bodyNamesActor(c matrixCase, a actor) bool {
 
 func expand(s string, f fixture, a string) string {
 	return strings.NewReplacer("{exp}", f.exp, "{run}", f.run, "{lm}", f.loggedModel, "{model}", url.QueryEscape(f.model),
-		"{expname}", url.QueryEscape(f.expName), "{actor}", a).Replace(s)
+		"{expname}", url.QueryEscape(f.expName), "{actor}", a, "{hook}", f.hook).Replace(s)
 }
 
 // TestAuthorizationMatrix sends every endpoint as every actor and checks the

@@ -98,7 +98,7 @@ var matrixExempt = map[string]string{
 func TestMatrixCoversEveryRoute(t *testing.T) {
 	s := startServer(t, "sqlite:///"+t.TempDir()+"/auth.db", "READ")
 	mux := auth.MuxOf(s.svc)
-	f := fixture{exp: "1", expName: "e", run: "r1", loggedModel: "m-1", model: "model"}
+	f := fixture{exp: "1", expName: "e", run: "r1", loggedModel: "m-1", model: "model", hook: "h1"}
 	sent := map[string]bool{}
 	for _, c := range matrixCases {
 		path := expand(c.path, f, "someone")

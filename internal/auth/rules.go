@@ -164,6 +164,14 @@ var mlflowRules = map[string]rule{
 	"PATCH logged-models/{model_id}/tags":                on(tLoggedModel, ActUpdate),
 	"DELETE logged-models/{model_id}/tags/{tag_key...}":  on(tLoggedModel, ActDelete),
 	"GET logged-models/{model_id}/artifacts/directories": on(tLoggedModel, ActRead),
+	// Webhooks: admins only, as MLflow's auth app (a webhook receives the
+	// events of every registered model, so no model's permission covers it)
+	"POST webhooks":                   admin(),
+	"GET webhooks":                    admin(),
+	"GET webhooks/{webhook_id}":       admin(),
+	"PATCH webhooks/{webhook_id}":     admin(),
+	"DELETE webhooks/{webhook_id}":    admin(),
+	"POST webhooks/{webhook_id}/test": admin(),
 	// Server
 	"GET server-features": signedIn(),
 	// MLflow's auth app: users and permissions
@@ -231,6 +239,9 @@ var otherRules = map[string]rule{
 	// get-history-bulk-interval.
 	"GET /api/2.0/mltrack/metrics/get-history-downsampled":      on(tRuns, ActRead),
 	"GET /ajax-api/2.0/mltrack/metrics/get-history-downsampled": on(tRuns, ActRead),
+	// A webhook's delivery log: admins, as the webhooks themselves.
+	"GET /api/2.0/mltrack/webhooks/{webhook_id}/deliveries":      admin(),
+	"GET /ajax-api/2.0/mltrack/webhooks/{webhook_id}/deliveries": admin(),
 }
 
 // buildRules expands the tables into one map keyed by mux pattern.

@@ -78,6 +78,31 @@ type Config struct {
 	// PprofAddr, when set, serves Go's profiler on a listener of its own
 	// (pprof.go); the API's listener never serves it.
 	PprofAddr string
+	// Webhooks configures registry webhook delivery.
+	Webhooks WebhookConfig
+}
+
+// WebhookConfig is the webhook settings, MLflow's environment variables
+// where MLflow has them.
+type WebhookConfig struct {
+	// EncryptionKey is the Fernet key of webhook secrets
+	// (MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY); empty: a key for this process
+	// only, as MLflow (secrets can't be read after a restart).
+	EncryptionKey string
+	// AllowedSchemes are the receiver URL schemes (MLFLOW_WEBHOOK_ALLOWED_SCHEMES, default https).
+	AllowedSchemes []string
+	// AllowPrivateIPs lets receivers be on loopback, private and
+	// link-local addresses (MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS).
+	AllowPrivateIPs bool
+	// MaxRetries, Timeout and Workers are MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES,
+	// MLFLOW_WEBHOOK_REQUEST_TIMEOUT and MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS.
+	MaxRetries int
+	Timeout    time.Duration
+	Workers    int
+	// MaxAge is how long an undelivered event is retried.
+	MaxAge time.Duration
+	// LogRetention is how long delivery log lines are kept.
+	LogRetention time.Duration
 }
 
 // Server is a configured mltrack server.
@@ -91,6 +116,7 @@ type Server struct {
 	http      *http.Server
 	metrics   *metrics
 	limits    *limiter // per client address and user; nil without a rate limit
+	hooks     *api.Webhooks
 }
 
 // New opens the store and builds the handler.
@@ -133,6 +159,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.store = st
 	s.metrics = newMetrics(st.Stats)
+	if err := s.openWebhooks(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := s.openAuth(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -247,7 +277,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", s.metrics)
 	if s.store != nil {
-		a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Artifacts: s.resolver}
+		a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Artifacts: s.resolver, Webhooks: s.hooks}
 		a.Register(mux)
 		a.RegisterDownloads(mux)
 	} else {
@@ -294,6 +324,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		defer stop()
 	}
+	// The webhook deliverer stops before the store closes, so that the
+	// attempts in flight finish and are recorded.
+	stopHooks := func() {}
+	if s.hooks != nil {
+		hctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.hooks.Deliverer.Run(hctx); close(done) }()
+		stopHooks = func() { cancel(); <-done }
+	}
 	errc := make(chan error, 1)
 	if s.cfg.TLSCertFile != "" {
 		s.log.Info("mltrack listening", "addr", "https://"+ln.Addr().String())
@@ -304,6 +343,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	select {
 	case err := <-errc:
+		stopHooks()
 		s.closeAuth()
 		s.closeStore()
 		return err
@@ -317,6 +357,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := s.http.Shutdown(sctx)
+	stopHooks()
 	s.closeAuth()
 	if cerr := s.closeStore(); cerr != nil && err == nil {
 		err = cerr

@@ -155,7 +155,14 @@ func (r *Replayer) Send(e *Exchange) (*Result, error) {
 	return res, nil
 }
 
-var idRe = regexp.MustCompile(`^(m-|tr-)?[0-9a-f]{32}$`)
+var idRe = regexp.MustCompile(`^((m-|tr-)?[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+
+// Map replaces a recorded value by ours in the requests that follow (a
+// receiver's URL, say) and in recorded messages.
+func (r *Replayer) Map(recorded, ours string) { r.ids[recorded] = ours }
+
+// Ours is our value of a recorded generated id ("" before it was seen).
+func (r *Replayer) Ours(recorded string) string { return r.ids[recorded] }
 
 // learnIDs walks the recorded and our answer side by side and maps the
 // recorded generated ids to ours.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -48,6 +49,8 @@ type Store struct {
 
 	analyzer     *analyzer     // PostgreSQL: keeps planner statistics fresh
 	metricWriter *metricWriter // PostgreSQL: merges concurrent metric writes
+
+	webhookEvents atomic.Int64 // events this store queued for webhooks
 }
 
 // Open connects to the database named by an MLflow backend store URI

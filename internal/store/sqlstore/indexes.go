@@ -27,7 +27,8 @@ var extraIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS mltrack_runs_experiment_start ON runs (experiment_id, start_time DESC, run_uuid)`,
 }
 
-// ensureIndexes creates the extra indexes that are missing, in one
+// ensureIndexes creates the extra indexes and mltrack's own tables
+// (webhookTables) that are missing, in one
 // transaction. On PostgreSQL it holds the schema-creation advisory lock:
 // replicas starting together would otherwise race on CREATE INDEX IF NOT
 // EXISTS (which is not atomic there) and one would fail.
@@ -38,7 +39,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 				return fmt.Errorf("store: lock for index creation: %w", err)
 			}
 		}
-		for _, stmt := range extraIndexes {
+		for _, stmt := range append(extraIndexes, webhookTables...) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("store: create index: %w (in %.80q)", err, stmt)
 			}

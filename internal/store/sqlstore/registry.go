@@ -82,7 +82,10 @@ func (s *Store) CreateRegisteredModel(ctx context.Context, name, description str
 				return err
 			}
 		}
-		return nil
+		if hasTag(tags, mlflow.TagIsPrompt) {
+			return s.enqueueEvent(ctx, tx, mlflow.EventPromptCreated, mlflow.PromptCreatedPayload(name, description, tags))
+		}
+		return s.enqueueEvent(ctx, tx, mlflow.EventRegisteredModelCreated, mlflow.RegisteredModelCreatedPayload(name, description, tags))
 	})
 	if err != nil {
 		return nil, err
@@ -500,7 +503,13 @@ func (s *Store) SetRegisteredModelTag(ctx context.Context, name string, tag mlfl
 		if err := s.registeredModelExists(ctx, tx, name); err != nil {
 			return err
 		}
-		return s.upsertRegisteredModelTag(ctx, tx, name, tag)
+		if err := s.upsertRegisteredModelTag(ctx, tx, name, tag); err != nil {
+			return err
+		}
+		if prompt, err := s.isPrompt(ctx, tx, name); err != nil || !prompt {
+			return err
+		}
+		return s.enqueueEvent(ctx, tx, mlflow.EventPromptTagSet, mlflow.TagSetPayload(name, "", tag.Key, tag.Value))
 	})
 }
 
@@ -513,7 +522,10 @@ func (s *Store) DeleteRegisteredModelTag(ctx context.Context, name, key string) 
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM registered_model_tags WHERE workspace = 'default' AND name = ? AND "key" = ?`), name, key); err != nil {
 			return fmt.Errorf("store: delete registered model tag: %w", err)
 		}
-		return nil
+		if prompt, err := s.isPrompt(ctx, tx, name); err != nil || !prompt {
+			return err
+		}
+		return s.enqueueEvent(ctx, tx, mlflow.EventPromptTagDeleted, mlflow.TagDeletedPayload(name, "", key))
 	})
 }
 
@@ -541,7 +553,13 @@ func (s *Store) SetRegisteredModelAlias(ctx context.Context, name, alias string,
 		if err != nil {
 			return fmt.Errorf("store: set alias: %w", err)
 		}
-		return nil
+		ev := mlflow.EventModelVersionAliasCreated
+		if prompt, err := s.isPrompt(ctx, tx, name); err != nil {
+			return err
+		} else if prompt {
+			ev = mlflow.EventPromptAliasCreated
+		}
+		return s.enqueueEvent(ctx, tx, ev, mlflow.AliasCreatedPayload(name, alias, strconv.FormatInt(version, 10)))
 	})
 }
 
@@ -554,7 +572,13 @@ func (s *Store) DeleteRegisteredModelAlias(ctx context.Context, name, alias stri
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM registered_model_aliases WHERE workspace = 'default' AND name = ? AND alias = ?"), name, alias); err != nil {
 			return fmt.Errorf("store: delete alias: %w", err)
 		}
-		return nil
+		ev := mlflow.EventModelVersionAliasDeleted
+		if prompt, err := s.isPrompt(ctx, tx, name); err != nil {
+			return err
+		} else if prompt {
+			ev = mlflow.EventPromptAliasDeleted
+		}
+		return s.enqueueEvent(ctx, tx, ev, mlflow.AliasDeletedPayload(name, alias))
 	})
 }
 
@@ -698,6 +722,7 @@ func (s *Store) resolveModelURI(ctx context.Context, q querier, u mlflow.ModelUR
 // processes, take numbers one after the other. The primary key catches
 // anything that slips through, and the insert is retried.
 func (s *Store) CreateModelVersion(ctx context.Context, c store.CreateModelVersion) (*mlflow.ModelVersion, error) {
+	requestRunID := c.RunID // the webhook payload's run_id is the request's
 	storage, err := s.resolveSource(ctx, s.reader(), &c)
 	if err != nil {
 		return nil, err
@@ -735,7 +760,13 @@ func (s *Store) CreateModelVersion(ctx context.Context, c store.CreateModelVersi
 				}
 			}
 			mv, err = s.getModelVersion(ctx, tx, c.Name, version)
-			return err
+			if err != nil {
+				return err
+			}
+			if hasTag(c.Tags, mlflow.TagIsPrompt) {
+				return s.enqueueEvent(ctx, tx, mlflow.EventPromptVersionCreated, mlflow.PromptVersionCreatedPayload(c.Name, version, c.Description, c.Tags))
+			}
+			return s.enqueueEvent(ctx, tx, mlflow.EventModelVersionCreated, mlflow.ModelVersionCreatedPayload(c.Name, version, c.Source, requestRunID, c.Description, c.Tags))
 		})
 		if err != nil && s.d.isUniqueViolation(err) && attempt < createVersionAttempts {
 			continue
@@ -1060,7 +1091,16 @@ func (s *Store) SetModelVersionTag(ctx context.Context, name string, version int
 		if err := s.modelVersionExists(ctx, tx, name, version); err != nil {
 			return err
 		}
-		return s.upsertModelVersionTag(ctx, tx, name, version, tag)
+		if err := s.upsertModelVersionTag(ctx, tx, name, version, tag); err != nil {
+			return err
+		}
+		ev := mlflow.EventModelVersionTagSet
+		if prompt, err := s.isPrompt(ctx, tx, name); err != nil {
+			return err
+		} else if prompt {
+			ev = mlflow.EventPromptVersionTagSet
+		}
+		return s.enqueueEvent(ctx, tx, ev, mlflow.TagSetPayload(name, strconv.FormatInt(version, 10), tag.Key, tag.Value))
 	})
 }
 
@@ -1073,8 +1113,17 @@ func (s *Store) DeleteModelVersionTag(ctx context.Context, name string, version 
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM model_version_tags WHERE workspace = 'default' AND name = ? AND version = ? AND "key" = ?`), name, version, key); err != nil {
 			return fmt.Errorf("store: delete model version tag: %w", err)
 		}
-		return nil
+		ev := mlflow.EventModelVersionTagDeleted
+		if prompt, err := s.isPrompt(ctx, tx, name); err != nil {
+			return err
+		} else if prompt {
+			ev = mlflow.EventPromptVersionTagDeleted
+		}
+		return s.enqueueEvent(ctx, tx, ev, mlflow.TagDeletedPayload(name, strconv.FormatInt(version, 10), key))
 	})
 }
 
-var _ store.Registry = (*Store)(nil)
+var (
+	_ store.Registry = (*Store)(nil)
+	_ store.Webhooks = (*Store)(nil)
+)

@@ -93,7 +93,7 @@ func TestSQLiteSchemaIsMLflows(t *testing.T) {
 	db, _ := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	defer db.Close()
 	var extra []string
-	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'mltrack%' ORDER BY name")
+	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'mltrack%' AND sql IS NOT NULL ORDER BY name")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +105,20 @@ func TestSQLiteSchemaIsMLflows(t *testing.T) {
 	rows.Close()
 	if !slices.Equal(extra, mltrackIndexes) {
 		t.Errorf("mltrack's indexes = %v, want %v", extra, mltrackIndexes)
+	}
+	var tables []string
+	rows, err = db.Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'mltrack%' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if !slices.Equal(tables, mltrackTables) {
+		t.Errorf("mltrack's tables = %v, want %v", tables, mltrackTables)
 	}
 	var rev, name, loc, ws string
 	if err := db.QueryRow("SELECT version_num FROM alembic_version").Scan(&rev); err != nil || rev != "1b5f0d9ad7c1" {
@@ -132,7 +146,36 @@ func normalizePgDump(s string) string {
 
 // mltrackIndexes are the indexes mltrack adds to MLflow's schema
 // (indexes.go, docs/architecture.md), sorted.
-var mltrackIndexes = []string{"mltrack_latest_metrics_key_asc", "mltrack_latest_metrics_key_desc", "mltrack_metrics_run_key_time", "mltrack_runs_experiment_start"}
+var mltrackIndexes = []string{"mltrack_latest_metrics_key_asc", "mltrack_latest_metrics_key_desc", "mltrack_metrics_run_key_time", "mltrack_runs_experiment_start",
+	"mltrack_webhook_deliveries_webhook", "mltrack_webhook_outbox_due", "mltrack_webhook_outbox_webhook"}
+
+// mltrackTables are mltrack's own tables (webhook delivery, webhooks.go), sorted.
+var mltrackTables = []string{"mltrack_webhook_deliveries", "mltrack_webhook_outbox"}
+
+// splitMltrackTables takes the CREATE TABLE blocks and the constraints of
+// mltrack's own tables out of a pg_dump and returns their names, sorted.
+func splitMltrackTables(dump string) (string, []string) {
+	var keep, names []string
+	lines := strings.Split(dump, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if rest, ok := strings.CutPrefix(l, "CREATE TABLE mltrack"); ok {
+			name, _, _ := strings.Cut(rest, " ")
+			names = append(names, "mltrack"+name)
+			for i < len(lines) && lines[i] != ");" {
+				i++
+			}
+			continue
+		}
+		if strings.HasPrefix(l, "ALTER TABLE ONLY mltrack") {
+			i++ // and its ADD CONSTRAINT line
+			continue
+		}
+		keep = append(keep, l)
+	}
+	slices.Sort(names)
+	return strings.Join(keep, "\n"), names
+}
 
 // splitMltrackIndexes takes mltrack's CREATE INDEX lines out of a pg_dump
 // and returns their index names, sorted.
@@ -165,6 +208,10 @@ func TestPostgresSchemaIsMLflows(t *testing.T) {
 	got, extra = splitMltrackIndexes(got)
 	if !slices.Equal(extra, mltrackIndexes) {
 		t.Errorf("mltrack's indexes = %v, want %v", extra, mltrackIndexes)
+	}
+	got, extra = splitMltrackTables(got)
+	if !slices.Equal(extra, mltrackTables) {
+		t.Errorf("mltrack's tables = %v, want %v", extra, mltrackTables)
 	}
 	want := normalizePgDump(readShared(t, "mlflow-schema/postgres-schema.sql"))
 	if got != want {

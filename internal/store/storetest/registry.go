@@ -37,6 +37,9 @@ func RunRegistry(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 		{"LoggedModelMetricOrder", testLoggedModelMetricOrder},
 		{"SearchLoggedModelsByMetricAndDataset", testSearchLoggedModelsByMetricAndDataset},
 		{"ModelVersionOnLoggedModel", testModelVersionOnLoggedModel},
+		{"WebhookCRUD", testWebhookCRUD},
+		{"WebhookOutbox", testWebhookOutbox},
+		{"WebhookClaims", testWebhookClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,6 +24,7 @@ export function App() {
         <nav>
           <a href={href(['experiments'])} class={section === 'experiments' ? 'active' : ''}>Experiments</a>
           <a href={href(['models'])} class={section === 'models' ? 'active' : ''}>Models</a>
+          <a href={href(['webhooks'])} class={section === 'webhooks' ? 'active' : ''}>Webhooks</a>
         </nav>
         <div class="spacer" />
         <UserMenu />

@@ -10,6 +10,7 @@ import { ComparePage } from '../compare/ComparePage';
 import { ModelsPage, ModelPage, ModelVersionPage } from '../models/ModelsPages';
 import { ExperimentPermissionsPage, ModelPermissionsPage } from '../admin/PermissionsPages';
 import { TokensPage, UsersPage } from '../admin/AccountPages';
+import { WebhooksPage } from '../webhooks/WebhooksPage';
 
 type Params = Record<string, string>;
 
@@ -63,6 +64,7 @@ export const routes: PageRoute[] = [
   { path: 'models/:name/versions/:version', section: 'models', render: (p) => <ModelVersionPage name={p.name} version={p.version} /> },
   { path: 'models/:name', section: 'models', render: (p) => <ModelPage name={p.name} /> },
   { path: 'models', section: 'models', render: (_p, q) => <ModelsPage query={q} /> },
+  { path: 'webhooks', section: 'webhooks', render: (_p, q) => <WebhooksPage query={q} /> },
   { path: 'tokens', section: 'account', render: (_p, q) => <TokensPage query={q} /> },
   { path: 'users', section: 'users', render: (_p, q) => <UsersPage query={q} /> },
   { path: '', section: 'experiments', render: (_p, q) => <ExperimentsHome query={q} /> },
