@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+
+	"github.com/mltrack/mltrack/internal/mlflow"
+	"github.com/mltrack/mltrack/internal/search"
+)
+
+// TraceQuery is a parsed traces/search request.
+type TraceQuery struct {
+	ExperimentIDs []string
+	Filter        []search.Comparison
+	OrderBy       []search.OrderKey
+	Page          Page
+}
+
+// SpanBatch is the spans of one trace from one OTLP request.
+type SpanBatch struct {
+	TraceID string
+	Spans   []mlflow.Span
+	// Previews from the root span's inputs and outputs, when it is in the batch.
+	RequestPreview, ResponsePreview *string
+}
+
+// DeleteTraces selects traces of one experiment to delete: by ids, or
+// those at or before MaxTimestamp (the oldest MaxTraces of them when > 0).
+type DeleteTraces struct {
+	ExperimentID string
+	TraceIDs     []string
+	MaxTimestamp int64
+	MaxTraces    int
+}
+
+// AssessmentUpdate holds what traces/{id}/assessments/{aid} PATCH changes;
+// nil fields are kept.
+type AssessmentUpdate struct {
+	Name      *string
+	Value     *string // JSON text of the new feedback or expectation value
+	Error     *string // feedback error JSON ("" clears it), with Value
+	Feedback  bool    // Value is a feedback value (else an expectation)
+	Rationale *string
+	Metadata  map[string]string
+}
+
+// Traces is the storage of MLflow 3's traces, spans and assessments, in
+// MLflow's tables (trace_info, trace_tags, trace_request_metadata, spans,
+// assessments).
+type Traces interface {
+	// StartTrace creates the trace (or completes the one its spans created).
+	StartTrace(ctx context.Context, info mlflow.TraceInfo) (*mlflow.TraceInfo, error)
+	// LogSpans stores the spans of each batch in one transaction: all or none.
+	LogSpans(ctx context.Context, experimentID string, batches []SpanBatch) error
+	GetTraceInfo(ctx context.Context, traceID string) (*mlflow.TraceInfo, error)
+	// GetTraces answers the traces found, in the order of ids, with their spans.
+	GetTraces(ctx context.Context, traceIDs []string) ([]mlflow.Trace, error)
+	SearchTraces(ctx context.Context, q TraceQuery) ([]mlflow.TraceInfo, string, error)
+	SetTraceTag(ctx context.Context, traceID, key, value string) error
+	DeleteTraceTag(ctx context.Context, traceID, key string) error
+	DeleteTraces(ctx context.Context, d DeleteTraces) (int, error)
+	CreateAssessment(ctx context.Context, a mlflow.Assessment) (*mlflow.Assessment, error)
+	GetAssessment(ctx context.Context, traceID, assessmentID string) (*mlflow.Assessment, error)
+	UpdateAssessment(ctx context.Context, traceID, assessmentID string, u AssessmentUpdate) (*mlflow.Assessment, error)
+	DeleteAssessment(ctx context.Context, traceID, assessmentID string) error
+}
