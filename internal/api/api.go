@@ -15,6 +15,7 @@ type API struct {
 	Tracking     store.Tracking
 	Registry     store.Registry
 	LoggedModels store.LoggedModels
+	Traces       store.Traces
 	// Artifacts resolves the artifact URIs of runs, model versions and
 	// logged models for the endpoints that read artifacts through them.
 	Artifacts *artifact.Resolver
@@ -57,6 +58,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	routes = append(routes, a.loggedModelRoutes()...)
 	routes = append(routes, a.artifactLinkRoutes()...)
 	routes = append(routes, a.webhookRoutes()...)
+	traces2, traces3 := a.traceRoutes()
+	routes = append(routes, traces2...)
 	routes = append(routes, route{"GET", "server-features", wrap(serverFeatures)})
 	methods := map[string][]string{} // path -> methods, for 405 answers
 	for _, prefix := range []string{"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"} {
@@ -70,6 +73,15 @@ func (a *API) Register(mux *http.ServeMux) {
 		}
 		mux.Handle(prefix, notFound(methods))
 	}
+	// MLflow 3's endpoints (service.proto's `since` 3.0) under /api/3.0/.
+	for _, prefix := range []string{"/api/3.0/mlflow/", "/ajax-api/3.0/mlflow/"} {
+		for _, rt := range traces3 {
+			mux.Handle(rt.method+" "+prefix+rt.path, rt.h)
+			methods[prefix+rt.path] = append(methods[prefix+rt.path], rt.method)
+		}
+		mux.Handle(prefix, notFound(methods))
+	}
+	mux.Handle("POST /v1/traces", http.HandlerFunc(a.otlpTraces))
 	a.registerMltrack(mux)
 }
 

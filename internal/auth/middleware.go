@@ -223,8 +223,10 @@ func missingParam(name string) error {
 // needsFields reports whether checking the rule reads request fields.
 func needsFields(rl rule) bool {
 	switch rl.target {
-	case tExperiment, tExperimentName, tRun, tRuns, tRegisteredModel:
+	case tExperiment, tExperimentName, tRun, tRuns, tRegisteredModel, tTraces, tTraceStart, tTraceLocations:
 		return true
+	case tTrace:
+		return true // traces/get names the trace in a field
 	}
 	return rl.access == accSelf || rl.filter != fNone || rl.after == aRenameModel || rl.after == aDeleteModel || rl.extra != xNone
 }
@@ -315,6 +317,54 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 		id, err := s.lookup.LoggedModelExperimentID(ctx, modelID)
 		if err != nil {
 			return false, err
+		}
+		return expPerm(id)
+	case tTrace:
+		traceID := traceIDOfPath(r.URL.Path)
+		if traceID == "" {
+			var err error
+			if traceID, err = f.required("trace_id"); err != nil {
+				return false, err
+			}
+		}
+		id, err := s.lookup.TraceExperimentID(ctx, traceID)
+		if err != nil {
+			return false, err
+		}
+		return expPerm(id)
+	case tTraces:
+		ids := f.all("trace_ids")
+		if len(ids) == 0 {
+			return false, missingParam("trace_ids")
+		}
+		for _, traceID := range ids {
+			id, err := s.lookup.TraceExperimentID(ctx, traceID)
+			if err != nil {
+				if mlflow.IsNotFound(err) {
+					continue // batchGet leaves unknown traces out
+				}
+				return false, err
+			}
+			if ok, err := expPerm(id); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case tTraceStart, tTraceLocations:
+		ids, err := traceExperimentIDs(f, rl.target)
+		if err != nil {
+			return false, err
+		}
+		for _, id := range ids {
+			if ok, err := expPerm(id); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case tExperimentHeader:
+		id := r.Header.Get("X-Mlflow-Experiment-Id")
+		if id == "" {
+			return false, missingParam("x-mlflow-experiment-id")
 		}
 		return expPerm(id)
 	case tRegisteredModel:
@@ -411,6 +461,52 @@ func locationCandidates(uri string) []string {
 }
 
 func mlflowScheme(s string) bool { return mlflow.URIScheme(s+":") != "" }
+
+// traceIDOfPath is the {trace_id} (or {request_id}) of a
+// /mlflow/traces/{id}/... path, or "" for the fixed paths under traces/.
+func traceIDOfPath(p string) string {
+	_, rest, _ := strings.Cut(p, "/mlflow/traces/")
+	id, _, _ := strings.Cut(rest, "/")
+	switch id {
+	case "get", "batchGet", "search", "delete-traces", "link-to-run", "link-prompts", "calculate-filter-correlation":
+		return ""
+	}
+	return id
+}
+
+// traceExperimentIDs reads the experiments a start-trace or search-traces
+// body names.
+func traceExperimentIDs(f *fields, t target) ([]string, error) {
+	type location struct {
+		MlflowExperiment *struct {
+			ExperimentID string `json:"experiment_id"`
+		} `json:"mlflow_experiment"`
+	}
+	var ids []string
+	if t == tTraceStart {
+		var tr struct {
+			TraceInfo struct {
+				TraceLocation location `json:"trace_location"`
+			} `json:"trace_info"`
+		}
+		raw, ok := f.body["trace"]
+		if !ok || json.Unmarshal(raw, &tr) != nil || tr.TraceInfo.TraceLocation.MlflowExperiment == nil {
+			return nil, missingParam("trace")
+		}
+		return []string{tr.TraceInfo.TraceLocation.MlflowExperiment.ExperimentID}, nil
+	}
+	var locs []location
+	raw, ok := f.body["locations"]
+	if !ok || json.Unmarshal(raw, &locs) != nil {
+		return nil, missingParam("locations")
+	}
+	for _, l := range locs {
+		if l.MlflowExperiment != nil {
+			ids = append(ids, l.MlflowExperiment.ExperimentID)
+		}
+	}
+	return ids, nil
+}
 
 // loggedModelID is the {model_id} of a /mlflow/logged-models/{model_id}/...
 // URL, read as the mux reads a path value: the escaped segment, unescaped

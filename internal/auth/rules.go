@@ -31,6 +31,11 @@ const (
 	tArtifactPath            // proxy path <experiment_id>/... -> that experiment
 	tArtifactListPath        // proxy listing: the "path" query field, as above
 	tRunInQuery              // run_id (or run_uuid) in the query string of a request whose body is data
+	tTrace                   // {trace_id}/{request_id} path segment or trace_id field -> the trace's experiment
+	tTraces                  // every trace_ids value -> their experiments
+	tTraceStart              // trace.trace_info.trace_location's experiment (start trace)
+	tTraceLocations          // every locations[].mlflow_experiment.experiment_id (search)
+	tExperimentHeader        // the x-mlflow-experiment-id header (OTLP ingestion)
 )
 
 // filterKind names how a search route's results are limited to what the
@@ -99,6 +104,11 @@ const ownPrefix = "/api/2.0/mltrack/"
 // and logged-models/search filters go beyond MLflow 3.6, which leaves them
 // unfiltered.
 var mlflowRules = map[string]rule{
+	// Traces (v2 paths; the v3 ones are in mlflow3Rules): a trace's
+	// permission is its experiment's.
+	"PATCH traces/{request_id}/tags":  on(tTrace, ActUpdate),
+	"DELETE traces/{request_id}/tags": on(tTrace, ActUpdate),
+	"POST traces/delete-traces":       on(tExperiment, ActDelete),
 	// Experiments
 	"POST experiments/create":                signedIn().then(aGrantExperiment),
 	"GET experiments/get":                    on(tExperiment, ActRead),
@@ -193,6 +203,28 @@ var mlflowRules = map[string]rule{
 	"": signedIn(),
 }
 
+// mlflow3Prefixes are the two mounts of MLflow 3's endpoints.
+var mlflow3Prefixes = []string{"/api/3.0/mlflow/", "/ajax-api/3.0/mlflow/"}
+
+// mlflow3Rules are the routes under /api/3.0/mlflow/ (MLflow's auth asks
+// the same of its trace and assessment handlers: read to read, update to
+// write, delete to delete traces).
+var mlflow3Rules = map[string]rule{
+	"":                                   signedIn(), // the catch-all answers ENDPOINT_NOT_FOUND
+	"POST traces":                        on(tTraceStart, ActUpdate),
+	"GET traces/{trace_id}":              on(tTrace, ActRead),
+	"GET traces/get":                     on(tTrace, ActRead),
+	"GET traces/batchGet":                on(tTraces, ActRead),
+	"POST traces/search":                 on(tTraceLocations, ActRead),
+	"PATCH traces/{trace_id}/tags":       on(tTrace, ActUpdate),
+	"DELETE traces/{trace_id}/tags":      on(tTrace, ActUpdate),
+	"POST traces/delete-traces":          on(tExperiment, ActDelete),
+	"POST traces/{trace_id}/assessments": on(tTrace, ActUpdate),
+	"GET traces/{trace_id}/assessments/{assessment_id}":    on(tTrace, ActRead),
+	"PATCH traces/{trace_id}/assessments/{assessment_id}":  on(tTrace, ActUpdate),
+	"DELETE traces/{trace_id}/assessments/{assessment_id}": on(tTrace, ActUpdate),
+}
+
 // artifactRules are the artifact proxy's routes below its prefixes. As in
 // MLflow, a download needs read, an upload update and a delete manage on
 // the experiment whose ID starts the artifact path.
@@ -212,6 +244,7 @@ var otherRules = map[string]rule{
 	"GET /version":                          public(),
 	"GET /metrics":                          admin(), // Prometheus: scrape with an admin's Basic credentials or token
 	"GET /ready":                            public(),
+	"POST /v1/traces":                       on(tExperimentHeader, ActUpdate),
 	"/":                                     {access: accUI},
 	"GET /get-artifact":                     on(tRun, ActRead),
 	"GET /model-versions/get-artifact":      on(tRegisteredModel, ActRead).and(xVersionFiles),
@@ -261,6 +294,7 @@ func buildRules() map[string]rule {
 	}
 	expand(apiPrefixes, mlflowRules)
 	expand(artifactPrefixes, artifactRules)
+	expand(mlflow3Prefixes, mlflow3Rules)
 	for k, r := range otherRules {
 		out[k] = r
 	}

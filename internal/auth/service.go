@@ -119,6 +119,7 @@ func ReadConfigFile(path string, cfg *Config) error {
 type Lookup interface {
 	RunExperimentID(ctx context.Context, runID string) (string, error)
 	LoggedModelExperimentID(ctx context.Context, modelID string) (string, error)
+	TraceExperimentID(ctx context.Context, traceID string) (string, error)
 	ExperimentIDByName(ctx context.Context, name string) (string, error)
 	// GetModelVersionDownloadURI is where a model version's files are.
 	GetModelVersionDownloadURI(ctx context.Context, name string, version int64) (string, error)

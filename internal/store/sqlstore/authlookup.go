@@ -25,6 +25,12 @@ func (s *Store) LoggedModelExperimentID(ctx context.Context, modelID string) (st
 		func() error { return mlflow.NotFound("Logged model with ID '%s' not found.", modelID) })
 }
 
+// TraceExperimentID returns the experiment ID of a trace.
+func (s *Store) TraceExperimentID(ctx context.Context, traceID string) (string, error) {
+	return s.lookupExperimentID(ctx, "SELECT experiment_id FROM trace_info WHERE request_id = ?", traceID,
+		func() error { return mlflow.TraceNotFound(traceID) })
+}
+
 // ExperimentIDByName returns the ID of the experiment with a name.
 func (s *Store) ExperimentIDByName(ctx context.Context, name string) (string, error) {
 	return s.lookupExperimentID(ctx, "SELECT experiment_id FROM experiments WHERE name = ? AND workspace = 'default'", name,
