@@ -39,9 +39,13 @@ func otlpError(w http.ResponseWriter, status int, detail any) {
 func (a *API) otlpTraces(w http.ResponseWriter, r *http.Request) {
 	exp := r.Header.Get("X-Mlflow-Experiment-Id")
 	if _, ok := r.Header["X-Mlflow-Experiment-Id"]; !ok {
-		otlpError(w, http.StatusUnprocessableEntity, []map[string]any{{
-			"type": "missing", "loc": []string{"header", "x-mlflow-experiment-id"}, "msg": "Field required", "input": nil,
-		}})
+		// FastAPI's validation error, its fields in its order.
+		otlpError(w, http.StatusUnprocessableEntity, []struct {
+			Type  string   `json:"type"`
+			Loc   []string `json:"loc"`
+			Msg   string   `json:"msg"`
+			Input any      `json:"input"`
+		}{{"missing", []string{"header", "x-mlflow-experiment-id"}, "Field required", nil}})
 		return
 	}
 	ct := r.Header.Get("Content-Type")

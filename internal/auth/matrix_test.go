@@ -1,10 +1,15 @@
 package auth_test
 
 import (
+	"encoding/binary"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mltrack/mltrack/internal/auth"
 )
@@ -14,6 +19,7 @@ import (
 // other cells.
 type fixture struct {
 	exp, expName, run, loggedModel, model, hook string
+	trace, assessment                           string
 }
 
 func (s *testServer) newFixture(owner cred) fixture {
@@ -38,6 +44,13 @@ func (s *testServer) newFixture(owner cred) fixture {
 	hook := s.must(basic("admin", adminPW), "POST", "webhooks", map[string]any{"name": "fixture", "url": "http://127.0.0.1:1/hook", "status": "DISABLED",
 		"events": []map[string]string{{"entity": "MODEL_VERSION", "action": "CREATED"}}})
 	f.hook = hook["webhook"].(map[string]any)["webhook_id"].(string)
+	f.trace = fmt.Sprintf("tr-%032x", uniq.Add(1))
+	s.must(owner, "POST", "/api/3.0/mlflow/traces", map[string]any{"trace": map[string]any{"trace_info": map[string]any{
+		"trace_id": f.trace, "state": "OK", "request_time": "2026-12-08T01:37:03.086Z",
+		"trace_location": map[string]any{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": map[string]any{"experiment_id": f.exp}},
+	}}})
+	a := s.must(owner, "POST", "/api/3.0/mlflow/traces/"+f.trace+"/assessments", assessmentBody(f, ""))
+	f.assessment = a["assessment"].(map[string]any)["assessment_id"].(string)
 	return f
 }
 
@@ -228,6 +241,51 @@ var matrixCases = []matrixCase{
 	{"DELETE", "webhooks/{hook}", adminOnly, 0, nil},
 	{"POST", "webhooks/{hook}/test", adminOnly, 0, func(f fixture, a string) any { return map[string]any{} }},
 	{"GET", "/api/2.0/mltrack/webhooks/{hook}/deliveries", adminOnly, 0, nil},
+	// Traces: a trace's permission is its experiment's.
+	{"POST", "/v1/traces", onExperiment, auth.ActUpdate, func(f fixture, a string) any { return otlpBody() }},
+	{"POST", "/api/3.0/mlflow/traces", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"trace": map[string]any{"trace_info": map[string]any{
+			"trace_id": fmt.Sprintf("tr-%032x", uniq.Add(1)), "state": "OK",
+			"trace_location": map[string]any{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": map[string]any{"experiment_id": f.exp}},
+		}}}
+	}},
+	{"GET", "/api/3.0/mlflow/traces/{trace}", onExperiment, auth.ActRead, nil},
+	{"GET", "/api/3.0/mlflow/traces/get?trace_id={trace}&allow_partial=true", onExperiment, auth.ActRead, nil},
+	{"GET", "/api/3.0/mlflow/traces/batchGet?trace_ids={trace}", onExperiment, auth.ActRead, nil},
+	{"POST", "/api/3.0/mlflow/traces/search", onExperiment, auth.ActRead, func(f fixture, a string) any {
+		return map[string]any{"locations": []any{map[string]any{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": map[string]any{"experiment_id": f.exp}}}}
+	}},
+	{"PATCH", "/api/3.0/mlflow/traces/{trace}/tags", onExperiment, auth.ActUpdate, func(f fixture, a string) any { return map[string]any{"key": "k", "value": "v"} }},
+	{"DELETE", "/api/3.0/mlflow/traces/{trace}/tags", onExperiment, auth.ActUpdate, func(f fixture, a string) any { return map[string]any{"key": "k"} }},
+	{"PATCH", "traces/{trace}/tags", onExperiment, auth.ActUpdate, func(f fixture, a string) any { return map[string]any{"key": "k", "value": "v"} }},
+	{"DELETE", "traces/{trace}/tags", onExperiment, auth.ActUpdate, func(f fixture, a string) any { return map[string]any{"key": "k"} }},
+	{"POST", "traces/delete-traces", onExperiment, auth.ActDelete, func(f fixture, a string) any {
+		return map[string]any{"experiment_id": f.exp, "request_ids": []string{f.trace}}
+	}},
+	{"POST", "/api/3.0/mlflow/traces/delete-traces", onExperiment, auth.ActDelete, func(f fixture, a string) any {
+		return map[string]any{"experiment_id": f.exp, "max_timestamp_millis": 9999999999999}
+	}},
+	{"POST", "/api/3.0/mlflow/traces/{trace}/assessments", onExperiment, auth.ActUpdate, assessmentBody},
+	{"GET", "/api/3.0/mlflow/traces/{trace}/assessments/{assessment}", onExperiment, auth.ActRead, nil},
+	{"PATCH", "/api/3.0/mlflow/traces/{trace}/assessments/{assessment}", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"assessment": map[string]any{"assessment_name": "renamed"}, "update_mask": "assessmentName"}
+	}},
+	{"DELETE", "/api/3.0/mlflow/traces/{trace}/assessments/{assessment}", onExperiment, auth.ActUpdate, nil},
+}
+
+func assessmentBody(f fixture, a string) any {
+	return map[string]any{"assessment": map[string]any{"assessment_name": "helpful", "feedback": map[string]any{"value": true},
+		"source": map[string]any{"source_type": "HUMAN", "source_id": "rev"}}}
+}
+
+// otlpBody is an OTLP export of one root span of a new trace.
+func otlpBody() []byte {
+	var tid [16]byte
+	binary.BigEndian.PutUint64(tid[8:], uint64(uniq.Add(1)))
+	b, _ := proto.Marshal(&tracepb.TracesData{ResourceSpans: []*tracepb.ResourceSpans{{ScopeSpans: []*tracepb.ScopeSpans{{
+		Spans: []*tracepb.Span{{TraceId: tid[:], SpanId: []byte{0, 0, 0, 0, 0, 0, 0, 1}, Name: "root", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 1000}},
+	}}}}})
+	return b
 }
 
 func expBody(f fixture, a string) any   { return map[string]any{"experiment_id": f.exp} }
@@ -308,7 +366,7 @@ func bodyNamesActor(c matrixCase, a actor) bool {
 }
 
 func expand(s string, f fixture, a string) string {
-	return strings.NewReplacer("{exp}", f.exp, "{run}", f.run, "{lm}", f.loggedModel, "{model}", url.QueryEscape(f.model),
+	return strings.NewReplacer("{trace}", f.trace, "{assessment}", f.assessment, "{exp}", f.exp, "{run}", f.run, "{lm}", f.loggedModel, "{model}", url.QueryEscape(f.model),
 		"{expname}", url.QueryEscape(f.expName), "{actor}", a, "{hook}", f.hook).Replace(s)
 }
 
@@ -382,6 +440,9 @@ func (s *testServer) send(cr cred, c matrixCase, f fixture, actorName string) re
 	path := expand(c.path, f, actorName)
 	if !strings.HasPrefix(path, "/") {
 		path = "/api/2.0/mlflow/" + path
+	}
+	if path == "/v1/traces" {
+		return s.do(cr, c.method, path, body, "Content-Type", "application/x-protobuf", "X-Mlflow-Experiment-Id", f.exp)
 	}
 	return s.do(cr, c.method, path, body)
 }

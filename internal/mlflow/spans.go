@@ -278,7 +278,7 @@ func appendPyFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// appendPyString writes s as Python's json.dumps with ensure_ascii=False.
+// appendPyText writes s as Python's json.dumps with ensure_ascii=False.
 func appendPyText(b []byte, s string) []byte {
 	b = append(b, '"')
 	for _, r := range s {
