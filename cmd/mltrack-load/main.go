@@ -10,7 +10,9 @@
 // of 2,000 runs), history (get-history of a 100k-point metric, paged as the
 // Python client does), get-run (a run with 500 params and 500 metrics),
 // downsample (mltrack's get-history-downsampled of a 1M-point metric to
-// 2000 buckets; mltrack only).
+// 2000 buckets; mltrack only), and by name only: otlp (OTLP ingestion,
+// batches of 500 spans, 4 clients), search-traces (a page of 100 with a tag
+// filter among 100,000 traces), get-trace (a trace of 1,000 spans).
 // With -pid, the server's peak resident memory (VmHWM) is printed at the end.
 package main
 
@@ -167,14 +169,15 @@ func ms(d time.Duration) string {
 func main() {
 	target := flag.String("target", "http://127.0.0.1:5000", "server base URL")
 	pid := flag.Int("pid", 0, "server process id, to report its peak memory")
-	which := flag.String("scenarios", "all", "comma-separated: log-batch,log-metric,create-run,search,history,get-run,downsample")
+	which := flag.String("scenarios", "all", "comma-separated: log-batch,log-metric,create-run,search,history,get-run,downsample,otlp,search-traces,get-trace")
 	scale := flag.Float64("scale", 1, "multiply request counts (0.1 for a quick check)")
 	batchClients := flag.Int("batch-clients", 1, "concurrent clients of the log-batch scenario")
 	flag.Parse()
 	c := &client{base: strings.TrimSuffix(*target, "/"), http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	want := func(s string) bool {
-		// downsample is mltrack's own endpoint: asked for by name only.
-		return *which == "all" && s != "downsample" || slices.Contains(strings.Split(*which, ","), s)
+		// downsample is mltrack's own endpoint and the trace scenarios are
+		// MLflow 3's: asked for by name only.
+		return *which == "all" && s != "downsample" && s != "otlp" && s != "search-traces" && s != "get-trace" || slices.Contains(strings.Split(*which, ","), s)
 	}
 	n := func(k int) int { return max(1, int(float64(k)**scale)) }
 	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -324,6 +327,7 @@ func main() {
 		}
 		fmt.Printf("downsample  %8s p50      (%d points, 2000 buckets, mltrack's get-history-downsampled; p99 %s)\n", ms(pct(lat, .5)), points, ms(pct(lat, .99)))
 	}
+	traceScenarios(c, want, n, tag)
 	if *pid > 0 {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(*pid) + "/status")
 		must(err)

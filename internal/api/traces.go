@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -212,20 +213,35 @@ func storedValue(raw json.RawMessage) (string, error) {
 }
 
 type traceJSON struct {
-	TraceInfo traceInfoJSON     `json:"trace_info"`
-	Spans     []json.RawMessage `json:"spans,omitempty"`
+	TraceInfo traceInfoJSON `json:"trace_info"`
 }
 
-func toTraceJSON(t *mlflow.Trace) (traceJSON, error) {
-	out := traceJSON{TraceInfo: toTraceInfoJSON(&t.Info)}
-	for _, sp := range t.Spans {
-		b, err := mlflow.SpanOTelJSON(nil, sp.Content)
-		if err != nil {
-			return out, err
-		}
-		out.Spans = append(out.Spans, b)
+// appendTrace writes a trace with its spans (protobuf JSON of Trace) by
+// hand: a 1,000-span trace spent a fifth of its time in encoding/json
+// checking the spans' JSON again.
+func appendTrace(b []byte, t *mlflow.Trace) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(toTraceInfoJSON(&t.Info)); err != nil {
+		return nil, err
 	}
-	return out, nil
+	b = append(b, `{"trace_info": `...)
+	b = append(b, bytes.TrimRight(buf.Bytes(), "\n")...)
+	if len(t.Spans) > 0 {
+		b = append(b, `, "spans": [`...)
+		for i, sp := range t.Spans {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			var err error
+			if b, err = mlflow.SpanOTelJSON(b, sp.Content); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
 }
 
 // complete reports whether all of a trace's spans are stored: the span
@@ -351,11 +367,11 @@ func (a *API) getTrace(ctx context.Context, req *getTraceReq) (any, error) {
 	if !req.AllowPartial && !complete(&ts[0]) {
 		return nil, mlflow.NotFound("Trace with ID %s is not fully exported yet, please try again later.", req.TraceID)
 	}
-	t, err := toTraceJSON(&ts[0])
+	b, err := appendTrace([]byte(`{"trace": `), &ts[0])
 	if err != nil {
 		return nil, err
 	}
-	return map[string]traceJSON{"trace": t}, nil
+	return encoded(append(b, '}')), nil
 }
 
 type batchGetTracesReq struct {
@@ -367,21 +383,27 @@ func (a *API) batchGetTraces(ctx context.Context, req *batchGetTracesReq) (any, 
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Traces []traceJSON `json:"traces,omitempty"`
-	}{}
+	b := []byte("{")
+	n := 0
 	for i := range ts {
 		// Only complete traces, as MLflow's batch_get_traces.
 		if !complete(&ts[i]) {
 			continue
 		}
-		t, err := toTraceJSON(&ts[i])
-		if err != nil {
+		if n == 0 {
+			b = append(b, `"traces": [`...)
+		} else {
+			b = append(b, ", "...)
+		}
+		n++
+		if b, err = appendTrace(b, &ts[i]); err != nil {
 			return nil, err
 		}
-		out.Traces = append(out.Traces, t)
 	}
-	return out, nil
+	if n > 0 {
+		b = append(b, ']')
+	}
+	return encoded(append(b, '}')), nil
 }
 
 type searchTracesReq struct {

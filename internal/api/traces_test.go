@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
@@ -45,7 +46,9 @@ func genaiExchanges(t *testing.T) map[int]map[string]json.RawMessage {
 	return out
 }
 
-func str(v string) *commonpb.AnyValue { return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}} }
+func str(v string) *commonpb.AnyValue {
+	return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}
+}
 
 // recordedSpans is the first trace of the recording as the client's
 // OTLP exporter sends it (Span.to_otel_proto: attributes as typed values).
@@ -76,6 +79,33 @@ func newTraceServer(t *testing.T) (string, *sqlstore.Store) {
 	(&api.API{Tracking: s, Traces: s}).Register(mux)
 	srv.Config.Handler = mux
 	return srv.URL, s
+}
+
+func newTraceServerB(b *testing.B, s *sqlstore.Store) (string, *sqlstore.Store) {
+	mux := http.NewServeMux()
+	(&api.API{Tracking: s, Traces: s}).Register(mux)
+	srv := httptest.NewServer(mux)
+	b.Cleanup(srv.Close)
+	return srv.URL, s
+}
+
+func send2(b testing.TB, method, url, body, ct, exp string) {
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if exp != "" {
+		req.Header.Set("X-Mlflow-Experiment-Id", exp)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		b.Fatalf("%s %s: %d %s", method, url, res.StatusCode, data)
+	}
 }
 
 type traceResp struct {

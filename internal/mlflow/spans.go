@@ -390,14 +390,15 @@ func AnyValueJSON(b []byte, v any) []byte {
 	case string:
 		b = append(b, `{"string_value": `...)
 		return append(appendPyText(b, x), '}')
+	case float64:
+		return appendDouble(b, x)
 	case json.Number:
 		s := string(x)
 		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return append(append(append(b, `{"int_value": `...), s...), '}')
 		}
 		f, _ := strconv.ParseFloat(s, 64)
-		b = append(b, `{"double_value": `...)
-		return append(appendPyFloat(b, f), '}')
+		return appendDouble(b, f)
 	case []any:
 		b = append(b, `{"array_value": {"values": [`...)
 		for i, e := range x {
@@ -444,11 +445,16 @@ type storedSpan struct {
 // MLflow's Span.to_otel_proto answers in get_trace and batchGet: ids in
 // base64, each attribute's stored JSON read back into an AnyValue.
 func SpanOTelJSON(b []byte, content string) ([]byte, error) {
-	var s storedSpan
-	dec := json.NewDecoder(bytes.NewReader([]byte(content)))
-	dec.UseNumber()
-	if err := dec.Decode(&s); err != nil {
-		return nil, err
+	s, err := readStoredSpan([]byte(content))
+	if err != nil {
+		// Not the plain shape (say, written by another version): the
+		// general decoder.
+		s = storedSpan{}
+		dec := json.NewDecoder(bytes.NewReader([]byte(content)))
+		dec.UseNumber()
+		if err := dec.Decode(&s); err != nil {
+			return nil, err
+		}
 	}
 	b = append(b, `{"trace_id": `...)
 	b = appendPyText(b, s.TraceID)
@@ -467,33 +473,13 @@ func SpanOTelJSON(b []byte, content string) ([]byte, error) {
 		b = append(b, *s.End...)
 	}
 	if len(s.Attributes) > 0 && string(s.Attributes) != "null" {
-		attrs, err := ParseOrderedJSON(string(s.Attributes))
-		if err != nil {
-			return nil, err
-		}
-		if d, ok := attrs.(pyDict); ok && len(d) > 0 {
-			b = append(b, `, "attributes": [`...)
-			for i, kv := range d {
-				if i > 0 {
-					b = append(b, ", "...)
-				}
-				b = append(b, `{"key": `...)
-				b = appendPyText(b, kv.key)
-				b = append(b, `, "value": `...)
-				var v any = kv.value
-				if str, ok := kv.value.(string); ok {
-					// Attributes are stored dumped: load them as MLflow does.
-					if loaded, err := ParseOrderedJSON(str); err == nil {
-						v = loaded
-					}
-				}
-				b = AnyValueJSON(b, v)
-				b = append(b, '}')
-			}
-			b = append(b, ']')
+		mark := len(b)
+		var ok bool
+		if b, ok = appendAttributesJSON(b, s.Attributes); !ok {
+			b = b[:mark]
 		}
 	}
-	if len(s.Events) > 0 && string(s.Events) != "null" {
+	if len(s.Events) > 0 && string(s.Events) != "null" && string(s.Events) != "[]" {
 		evs, err := ParseOrderedJSON(string(s.Events))
 		if err != nil {
 			return nil, err

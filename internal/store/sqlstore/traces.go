@@ -555,6 +555,7 @@ func (s *Store) deleteTraceRows(ctx context.Context, tx *sql.Tx, ids []any) erro
 			"DELETE FROM spans WHERE trace_id IN (" + in + ")",
 			"DELETE FROM trace_tags WHERE request_id IN (" + in + ")",
 			"DELETE FROM trace_request_metadata WHERE request_id IN (" + in + ")",
+			"DELETE FROM entity_associations WHERE source_id IN (" + in + ")",
 			"DELETE FROM trace_info WHERE request_id IN (" + in + ")",
 		} {
 			if _, err := tx.ExecContext(ctx, s.d.rebind(stmt), chunk...); err != nil {
