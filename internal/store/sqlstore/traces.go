@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -172,7 +173,7 @@ func nullStr(p *string) any {
 // widening its time range, as MLflow's log_spans; all batches of a request
 // in one transaction.
 func (s *Store) LogSpans(ctx context.Context, experimentID string, batches []store.SpanBatch) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var (
 			exp    int64
 			loc    string
@@ -283,6 +284,14 @@ func (s *Store) LogSpans(ctx context.Context, experimentID string, batches []sto
 		}
 		return nil
 	})
+	if err == nil {
+		n := 0
+		for _, b := range batches {
+			n += len(b.Spans)
+		}
+		s.wrote(n)
+	}
+	return err
 }
 
 // dedupSpans keeps the last row of each span id (one INSERT cannot upsert
@@ -619,11 +628,21 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) ([]mlflow.
 			if err != nil {
 				return nil, "", err
 			}
-			order = append(order, s.d.nullsLast(col, dir)...)
+			switch o.Key {
+			case "timestamp_ms", "status", "request_id", "experiment_id":
+				// NOT NULL columns: ordered plainly, so that an index
+				// (experiment_id, timestamp_ms) can serve the page.
+				order = append(order, col+dir)
+			default:
+				order = append(order, s.d.nullsLast(col, dir)...)
+			}
 		}
 	}
 	// MLflow's default and tie-breakers: newest first, then the id.
-	order = append(order, "t.timestamp_ms DESC", "t.request_id ASC")
+	if !slices.Contains(order, "t.timestamp_ms DESC") && !slices.Contains(order, "t.timestamp_ms ASC") {
+		order = append(order, "t.timestamp_ms DESC")
+	}
+	order = append(order, "t.request_id ASC")
 	query := "SELECT t.request_id, t.experiment_id, t.timestamp_ms, t.execution_time_ms, t.status, t.client_request_id, t.request_preview, t.response_preview FROM trace_info t " +
 		strings.Join(joins, " ") + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + strings.Join(order, ", ") + " LIMIT ? OFFSET ?"
 	args = append(append(joinArgs, args...), q.Page.MaxResults, q.Page.Offset)
