@@ -25,7 +25,7 @@ import (
 
 const traceInfoColumns = "request_id, experiment_id, timestamp_ms, execution_time_ms, status, client_request_id, request_preview, response_preview"
 
-// insertRows writes rows into table with multi-row INSERTs of at most 256
+// insertRows writes rows into table with multi-row INSERTs of at most 512
 // rows (fixed chunk sizes keep the statement cache small), with suffix
 // (an ON CONFLICT clause or "") after the VALUES.
 func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table, cols string, rows [][]any, suffix string) error {
@@ -33,7 +33,7 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table, cols string, 
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 	for len(rows) > 0 {
 		size := 1
-		for size*2 <= len(rows) && size < 256 {
+		for size*2 <= len(rows) && size < 512 {
 			size *= 2
 		}
 		var b strings.Builder
@@ -171,14 +171,49 @@ func nullStr(p *string) any {
 
 // LogSpans stores each batch's spans, creating its trace when it is new and
 // widening its time range, as MLflow's log_spans; all batches of a request
-// in one transaction.
+// in one transaction, with one statement per table for all of them (the
+// time range update stays one per trace).
 func (s *Store) LogSpans(ctx context.Context, experimentID string, batches []store.SpanBatch) error {
+	type traceState struct {
+		exp               int64
+		status            string
+		reqPrev, respPrev sql.NullString
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ids := make([]any, 0, len(batches))
+		for _, b := range batches {
+			if len(b.Spans) > 0 {
+				ids = append(ids, b.TraceID)
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		known := make(map[string]*traceState, len(ids))
+		rows, err := tx.QueryContext(ctx, s.d.rebind("SELECT request_id, experiment_id, status, request_preview, response_preview FROM trace_info WHERE request_id IN ("+placeholders(len(ids))+")"), ids...)
+		if err != nil {
+			return fmt.Errorf("store: read traces: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			st := &traceState{}
+			if err := rows.Scan(&id, &st.exp, &st.status, &st.reqPrev, &st.respPrev); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: read traces: %w", err)
+			}
+			known[id] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: read traces: %w", err)
+		}
 		var (
-			exp    int64
-			loc    string
-			expErr error
-			looked bool
+			exp            int64
+			loc            string
+			looked         bool
+			newTraces      [][]any
+			newTags, spans [][]any
+			updates        []func() error
 		)
 		for _, b := range batches {
 			if len(b.Spans) == 0 {
@@ -202,43 +237,28 @@ func (s *Store) LogSpans(ctx context.Context, experimentID string, batches []sto
 				}
 			}
 			startMS, endMS := minStart/1_000_000, maxEnd/1_000_000
-			var (
-				traceExp          int64
-				status            string
-				reqPrev, respPrev sql.NullString
-			)
-			err := tx.QueryRowContext(ctx, s.q("SELECT experiment_id, status, request_preview, response_preview FROM trace_info WHERE request_id = ?"), b.TraceID).
-				Scan(&traceExp, &status, &reqPrev, &respPrev)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
+			st, ok := known[b.TraceID]
+			if !ok {
 				if !looked {
-					exp, loc, expErr = s.activeExperiment(ctx, tx, experimentID)
+					if exp, loc, err = s.activeExperiment(ctx, tx, experimentID); err != nil {
+						return err
+					}
 					looked = true
 				}
-				if expErr != nil {
-					return expErr
-				}
-				st := rootStatus
-				if st == "" {
-					st = mlflow.TraceStateInProgress
+				status := rootStatus
+				if status == "" {
+					status = mlflow.TraceStateInProgress
 				}
 				var dur any
 				if hasEnd {
 					dur = endMS - startMS
 				}
-				if _, err := tx.ExecContext(ctx, s.q("INSERT INTO trace_info ("+traceInfoColumns+") VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL)"),
-					b.TraceID, exp, startMS, dur, st); err != nil {
-					return fmt.Errorf("store: create trace for spans: %w", err)
-				}
-				if err := s.insertRows(ctx, tx, "trace_tags", `"key", value, request_id`, [][]any{
-					{mlflow.TraceTagSpansLocation, mlflow.SpansLocationStore, b.TraceID},
-					{mlflow.TraceTagArtifactLocation, traceArtifactLocation(loc, b.TraceID), b.TraceID},
-				}, upsertTraceTag); err != nil {
-					return err
-				}
-				traceExp, status = exp, st
-			case err != nil:
-				return fmt.Errorf("store: read trace: %w", err)
+				newTraces = append(newTraces, []any{b.TraceID, exp, startMS, dur, status, nil, nil, nil})
+				newTags = append(newTags,
+					[]any{mlflow.TraceTagSpansLocation, mlflow.SpansLocationStore, b.TraceID},
+					[]any{mlflow.TraceTagArtifactLocation, traceArtifactLocation(loc, b.TraceID), b.TraceID})
+				st = &traceState{exp: exp, status: status}
+				known[b.TraceID] = st
 			}
 			// Widen the trace's range in SQL, so that concurrent batches
 			// of one trace end with the earliest start and latest end.
@@ -248,20 +268,27 @@ func (s *Store) LogSpans(ctx context.Context, experimentID string, batches []sto
 				set = append(set, "execution_time_ms = (CASE WHEN timestamp_ms + execution_time_ms > ? THEN timestamp_ms + execution_time_ms ELSE ? END) - (CASE WHEN timestamp_ms > ? THEN ? ELSE timestamp_ms END)")
 				args = append(args, endMS, endMS, startMS, startMS)
 			}
-			if rootStatus != "" && (status == mlflow.TraceStateInProgress || status == mlflow.TraceStateUnspecified) {
+			if rootStatus != "" && (st.status == mlflow.TraceStateInProgress || st.status == mlflow.TraceStateUnspecified) {
 				set = append(set, "status = ?")
 				args = append(args, rootStatus)
 			}
-			if !reqPrev.Valid && b.RequestPreview != nil {
+			if !st.reqPrev.Valid && b.RequestPreview != nil {
 				set = append(set, "request_preview = ?")
 				args = append(args, *b.RequestPreview)
 			}
-			if !respPrev.Valid && b.ResponsePreview != nil {
+			if !st.respPrev.Valid && b.ResponsePreview != nil {
 				set = append(set, "response_preview = ?")
 				args = append(args, *b.ResponsePreview)
 			}
-			rows := make([][]any, len(b.Spans))
-			for i, sp := range b.Spans {
+			args = append(args, b.TraceID)
+			query := s.d.rebind("UPDATE trace_info SET " + strings.Join(set, ", ") + " WHERE request_id = ?")
+			updates = append(updates, func() error {
+				if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+					return fmt.Errorf("store: update trace: %w", err)
+				}
+				return nil
+			})
+			for _, sp := range b.Spans {
 				var parent, end, typ any
 				if sp.ParentSpanID != "" {
 					parent = sp.ParentSpanID
@@ -272,14 +299,21 @@ func (s *Store) LogSpans(ctx context.Context, experimentID string, batches []sto
 				if sp.Type != nil {
 					typ = *sp.Type
 				}
-				rows[i] = []any{b.TraceID, traceExp, sp.SpanID, parent, sp.Name, typ, sp.Status, sp.Start, end, sp.Content}
+				spans = append(spans, []any{b.TraceID, st.exp, sp.SpanID, parent, sp.Name, typ, sp.Status, sp.Start, end, sp.Content})
 			}
-			if err := s.insertRows(ctx, tx, "spans", "trace_id, experiment_id, span_id, parent_span_id, name, type, status, start_time_unix_nano, end_time_unix_nano, content", dedupSpans(rows), upsertSpan); err != nil {
+		}
+		if err := s.insertRows(ctx, tx, "trace_info", traceInfoColumns, newTraces, ""); err != nil {
+			return err
+		}
+		if err := s.insertRows(ctx, tx, "trace_tags", `"key", value, request_id`, newTags, upsertTraceTag); err != nil {
+			return err
+		}
+		if err := s.insertRows(ctx, tx, "spans", "trace_id, experiment_id, span_id, parent_span_id, name, type, status, start_time_unix_nano, end_time_unix_nano, content", dedupSpans(spans), upsertSpan); err != nil {
+			return err
+		}
+		for _, u := range updates {
+			if err := u(); err != nil {
 				return err
-			}
-			args = append(args, b.TraceID)
-			if _, err := tx.ExecContext(ctx, s.q("UPDATE trace_info SET "+strings.Join(set, ", ")+" WHERE request_id = ?"), args...); err != nil {
-				return fmt.Errorf("store: update trace: %w", err)
 			}
 		}
 		return nil
@@ -294,17 +328,18 @@ func (s *Store) LogSpans(ctx context.Context, experimentID string, batches []sto
 	return err
 }
 
-// dedupSpans keeps the last row of each span id (one INSERT cannot upsert
-// a row twice on PostgreSQL).
+// dedupSpans keeps the last row of each (trace, span) (one INSERT cannot
+// upsert a row twice on PostgreSQL).
 func dedupSpans(rows [][]any) [][]any {
-	seen := map[any]int{}
+	seen := map[[2]any]int{}
 	out := rows[:0]
 	for _, r := range rows {
-		if i, ok := seen[r[2]]; ok {
+		k := [2]any{r[0], r[2]}
+		if i, ok := seen[k]; ok {
 			out[i] = r
 			continue
 		}
-		seen[r[2]] = len(out)
+		seen[k] = len(out)
 		out = append(out, r)
 	}
 	return out
