@@ -88,6 +88,8 @@ var matrixExempt = map[string]string{
 	"/":                                 "ui",
 	"/api/2.0/mlflow/":                  "signed-in",
 	"/ajax-api/2.0/mlflow/":             "signed-in",
+	"/api/3.0/mlflow/":                  "signed-in",
+	"/ajax-api/3.0/mlflow/":             "signed-in",
 }
 
 // TestMatrixCoversEveryRoute fails when a route is registered that the
@@ -98,7 +100,7 @@ var matrixExempt = map[string]string{
 func TestMatrixCoversEveryRoute(t *testing.T) {
 	s := startServer(t, "sqlite:///"+t.TempDir()+"/auth.db", "READ")
 	mux := auth.MuxOf(s.svc)
-	f := fixture{exp: "1", expName: "e", run: "r1", loggedModel: "m-1", model: "model", hook: "h1"}
+	f := fixture{exp: "1", expName: "e", run: "r1", loggedModel: "m-1", model: "model", hook: "h1", trace: "tr-1", assessment: "a-1"}
 	sent := map[string]bool{}
 	for _, c := range matrixCases {
 		path := expand(c.path, f, "someone")
