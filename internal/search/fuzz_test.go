@@ -179,3 +179,12 @@ func TestOffsetTokenRoundTrip(t *testing.T) {
 		t.Errorf(`DecodeOffsetToken("") = %d, %v`, n, err)
 	}
 }
+
+func FuzzParseTraceFilter(f *testing.F) {
+	seedLines(f, "trace_filter")
+	ents := set(EntityAttribute, EntityTag, EntityRequestMetadata, EntitySpan, EntityFeedback, EntityExpectation)
+	f.Fuzz(func(t *testing.T, s string) {
+		cs, err := ParseTraceFilter(s)
+		checkFilter(t, ents, cs, err)
+	})
+}

@@ -124,6 +124,12 @@ func ParseTraceFilter(filter string) ([]Comparison, error) {
 		if err := checkTraceComparator(typ, key, op); err != nil {
 			return nil, err
 		}
+		if isList := v.List != nil; isList != (op == "IN" || op == "NOT IN") {
+			if isList {
+				return nil, invalid("Invalid comparator '%s' for a list of values: only IN and NOT IN take one", op)
+			}
+			return nil, invalid("Expected a list of quoted string values for the %s comparator. Got value %s", op, c.operand[1].text)
+		}
 		out = append(out, Comparison{Entity: typ, Key: key, Op: op, Value: v})
 	}
 	return out, nil
@@ -138,6 +144,9 @@ func traceValue(typ, key, rawKey, op string, t token) (Value, error) {
 		items, err := literalStrings(t.text)
 		if err != nil {
 			return Value{}, err
+		}
+		if items == nil {
+			items = []string{}
 		}
 		return Value{List: items}, nil
 	}
