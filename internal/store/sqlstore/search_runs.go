@@ -26,6 +26,9 @@ func (s *Store) SearchRuns(ctx context.Context, q store.RunQuery) ([]mlflow.Run,
 		last *search.RunCursor
 		err  error
 	)
+	if len(q.ExperimentIDs) == 0 {
+		return nil, "", nil
+	}
 	o, seek := s.seekOrderOf(q)
 	fp := ""
 	if seek {
