@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 	"testing"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
@@ -65,18 +67,33 @@ func BenchmarkSearchScale(b *testing.B) {
 						defer func() { searchSeek = true }()
 						q := w.q
 						q.ExperimentIDs, q.ViewType = []string{exp}, store.ActiveOnly
-						pages := 0
+						pages, n := 0, 0
+						cpu0 := cpuTime()
 						for b.Loop() {
 							pages += scalePages(b, s, q, w.scan)
+							n++
 						}
+						// CPU time moves less than wall time on a busy machine.
+						cpu := cpuTime() - cpu0
+						b.ReportMetric(float64(cpu.Microseconds())/1000/float64(n), "cpu-ms/op")
 						if w.scan {
 							b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(pages), "ms/page")
+							b.ReportMetric(float64(cpu.Microseconds())/1000/float64(pages), "cpu-ms/page")
 						}
 					})
 				}
 			}
 		})
 	}
+}
+
+// cpuTime is the CPU time this process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // scalePages reads the first page of q, or every page following the page
