@@ -153,10 +153,6 @@ func (s *Store) compileRunSearch(q store.RunQuery, part searchPart) (string, []a
 		joins, order []string
 		joinArgs     []any
 	)
-	where, whereArgs, err := s.runWhere(q)
-	if err != nil {
-		return "", nil, err
-	}
 
 	// A page ordered first by a metric that the filter requires (every
 	// metric comparison needs the run to have the metric) is read from that
@@ -167,6 +163,14 @@ func (s *Store) compileRunSearch(q store.RunQuery, part searchPart) (string, []a
 	// alone puts NaN last.
 	driving := searchFromMetric && len(q.OrderBy) > 0 && q.OrderBy[0].Entity == "metric" &&
 		(filtersMetric(q.Filter, q.OrderBy[0].Key) || part == partWithMetric || part == partCountWithMetric)
+	onDriving := ""
+	if driving {
+		onDriving = q.OrderBy[0].Key
+	}
+	where, whereArgs, err := s.runWhere(q, onDriving)
+	if err != nil {
+		return "", nil, err
+	}
 	var drivingArgs []any
 	orderedByStart := false
 	orderBy := q.OrderBy
@@ -251,8 +255,11 @@ func (s *Store) compileRunSearch(q store.RunQuery, part searchPart) (string, []a
 }
 
 // runWhere compiles what every plan of a search requires of a run r: its
-// experiments, its lifecycle stage and the filter.
-func (s *Store) runWhere(q store.RunQuery) ([]string, []any, error) {
+// experiments, its lifecycle stage and the filter. A plan read from the
+// latest values of metric driving (o0, that run's row of that key) compares
+// them there rather than in a subquery that finds the same row again, and
+// the comparison bounds the walk of the metric's index.
+func (s *Store) runWhere(q store.RunQuery, driving string) ([]string, []any, error) {
 	var (
 		where []string
 		args  []any
@@ -275,6 +282,15 @@ func (s *Store) runWhere(q store.RunQuery) ([]string, []any, error) {
 		where = append(where, "r.lifecycle_stage = 'active'")
 	}
 	for _, c := range q.Filter {
+		if driving != "" && c.Entity == "metric" && c.Key == driving {
+			clause, cargs, err := s.compare("o0.value", c)
+			if err != nil {
+				return nil, nil, err
+			}
+			where = append(where, clause)
+			args = append(args, cargs...)
+			continue
+		}
 		clause, cargs, err := s.runClause(c)
 		if err != nil {
 			return nil, nil, err

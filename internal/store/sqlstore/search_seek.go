@@ -154,7 +154,11 @@ func (s *Store) seekRunIDs(ctx context.Context, q store.RunQuery, o seekOrder, f
 // compileSeek builds the statement that reads up to limit runs of segment
 // seg of o, after cur when it is set.
 func (s *Store) compileSeek(q store.RunQuery, o seekOrder, seg seekSegment, cur *search.RunCursor, limit int) (string, []any, error) {
-	where, whereArgs, err := s.runWhere(q)
+	driving := ""
+	if seg.byMetric {
+		driving = o.metric
+	}
+	where, whereArgs, err := s.runWhere(q, driving)
 	if err != nil {
 		return "", nil, err
 	}
