@@ -33,6 +33,10 @@ log "go test"
 # make them slower and flakier here.
 CI="${CI:-}" go test -p 1 -count=1 -timeout 20m ./...
 
+log "go test, the cgo SQLite driver (-tags cgosqlite): the SQLite store suites"
+go vet -tags cgosqlite ./internal/sqlitedriver ./internal/store/sqlstore
+CI="${CI:-}" go test -tags cgosqlite -p 1 -count=1 -timeout 20m ./internal/store/sqlstore ./internal/sqlitedriver -run 'SQLite|JSON|SearchSeek|SearchFromMetric/sqlite'
+
 log "fuzz: every fuzz target for a short while (scripts/fuzz.sh 2m by hand)"
 scripts/fuzz.sh "${FUZZTIME:-10s}"
 

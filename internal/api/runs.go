@@ -526,6 +526,7 @@ func (a *API) searchRuns(r *http.Request) (any, error) {
 	if q.Page.Offset, err = search.DecodeOffsetToken(token); err != nil {
 		return nil, err
 	}
+	q.After = search.DecodeRunCursor(token)
 	if !known || len(exps) == 0 {
 		return searchRunsResponse{}, nil
 	}

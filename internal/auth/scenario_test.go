@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "modernc.org/sqlite"
+	_ "github.com/mltrack/mltrack/internal/sqlitedriver" // registers the "sqlite" driver
 
 	"github.com/mltrack/mltrack/internal/auth"
 )

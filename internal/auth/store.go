@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib"                   // registers the "pgx" driver
+	_ "github.com/mltrack/mltrack/internal/sqlitedriver" // registers the "sqlite" driver
 
 	"github.com/mltrack/mltrack/internal/mlflow"
 	"github.com/mltrack/mltrack/internal/store/sqlstore"

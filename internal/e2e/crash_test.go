@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	_ "modernc.org/sqlite"
+	_ "github.com/mltrack/mltrack/internal/sqlitedriver" // registers the "sqlite" driver
 
 	"github.com/mltrack/mltrack/internal/testdb"
 )

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to age deletions
-	_ "modernc.org/sqlite"             // the "sqlite" driver, to age deletions
+	_ "github.com/jackc/pgx/v5/stdlib"                   // the "pgx" driver, to age deletions
+	_ "github.com/mltrack/mltrack/internal/sqlitedriver" // registers the "sqlite" driver
 
 	"github.com/mltrack/mltrack/internal/artifact/artifacttest"
 	"github.com/mltrack/mltrack/internal/testdb"

@@ -295,6 +295,7 @@ func (s *Server) Handler() http.Handler {
 		api.RegisterArtifactProxy(mux, s.artifacts, api.ArtifactProxyOptions{MaxUploadBytes: s.cfg.MaxArtifactUploadBytes})
 		h = api.GuardArtifactPaths(h)
 	}
+	h = compressAnswers(h)
 	h = s.harden(h)
 	if !s.cfg.DisableSecurity {
 		h = security(h, s.cfg.AllowedHosts, s.cfg.CORSAllowedOrigins, s.cfg.XFrameOptions)

@@ -42,6 +42,10 @@ type RunQuery struct {
 	OrderBy       []search.OrderKey
 	ViewType      ViewType
 	Page          Page
+	// After is the cursor of mltrack's page token, when it has one: the
+	// store seeks to it instead of skipping Page.Offset runs, when it
+	// belongs to this search and its order is one the store seeks in.
+	After *search.RunCursor
 }
 
 // CreateRun holds what runs/create gives.

@@ -17,8 +17,8 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib"                   // registers the "pgx" driver
+	_ "github.com/mltrack/mltrack/internal/sqlitedriver" // registers the "sqlite" driver
 )
 
 // Options configures a Store.

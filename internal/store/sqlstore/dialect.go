@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/mltrack/mltrack/internal/sqlitedriver"
 )
 
 // dialect holds the few differences between SQLite and PostgreSQL.
@@ -58,12 +57,7 @@ func (sqliteDialect) nullsLast(expr, dir string) []string {
 }
 
 func (sqliteDialect) isUniqueViolation(err error) bool {
-	var e *sqlite.Error
-	if errors.As(err, &e) {
-		c := e.Code()
-		return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-	}
-	return false
+	return sqlitedriver.IsUniqueViolation(err)
 }
 
 type postgresDialect struct{}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "modernc.org/sqlite"
+	"github.com/mltrack/mltrack/internal/sqlitedriver" // registers the "sqlite" driver
 )
 
 func TestEachJSONRow(t *testing.T) {
@@ -116,15 +116,24 @@ func FuzzJSONRows(f *testing.F) {
 			wantX = append(wantX, c)
 		}
 		rows.Close()
+		// The cgo build's text of a REAL is not always exact: its readers
+		// take REAL columns as values, and this checks the text columns.
+		cols, n := "k, v, x", 3
+		if !sqlitedriver.ExactRealText {
+			cols, n = "k, v", 2
+		}
 		var text string
-		if err := db.QueryRow(`SELECT json_group_array(json_array(k, v, x)) FROM (SELECT * FROM t ORDER BY rowid)`).Scan(&text); err != nil {
+		if err := db.QueryRow(`SELECT json_group_array(json_array(` + cols + `)) FROM (SELECT * FROM t ORDER BY rowid)`).Scan(&text); err != nil {
 			t.Fatal(err)
 		}
 		i := 0
-		err = eachJSONRow(text, 3, func(vals []jsonValue) error {
-			x, err := vals[2].float()
-			if err != nil {
-				return err
+		err = eachJSONRow(text, n, func(vals []jsonValue) error {
+			x := wantX[i]
+			if n == 3 {
+				var err error
+				if x, err = vals[2].float(); err != nil {
+					return err
+				}
 			}
 			if vals[0].text != want[i][0] || vals[1].text != want[i][1] || x != wantX[i] {
 				t.Fatalf("row %d: got %q %q %v, want %q %q %v (from %s)", i, vals[0].text, vals[1].text, x, want[i][0], want[i][1], wantX[i], text)

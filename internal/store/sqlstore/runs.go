@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/mltrack/mltrack/internal/sqlitedriver"
 	"strconv"
 	"strings"
 	"time"
@@ -298,8 +299,10 @@ func (s *Store) loadRunChunk(ctx context.Context, ids []string, models bool) ([]
 	qs = append(qs,
 		kv("load params", "params", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Params = append(r.Data.Params, t) }),
 		kv("load tags", "tags", func(r *mlflow.Run, t mlflow.Tag) { r.Data.Tags = append(r.Data.Tags, t) }))
-	if s.d.name() == "sqlite" {
-		// One JSON row per run instead of a row per value (jsonrows.go).
+	if s.d.name() == "sqlite" && sqlitedriver.ExactRealText {
+		// One JSON row per run instead of a row per value (jsonrows.go);
+		// not on the cgo build, whose REAL-to-text conversion can be off
+		// by one unit in the last place.
 		qs[1] = jsonRunRows("load latest metrics", "latest_metrics", `"key", value, timestamp, step, is_nan`, in, func(id string, v []jsonValue) error {
 			value, err := v[1].float()
 			if err != nil {

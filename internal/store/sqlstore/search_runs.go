@@ -15,8 +15,38 @@ import (
 // SearchRuns answers one page of runs/search: one statement selects the
 // page's run ids (filter, order and paging all in SQL), then loadRuns reads
 // those runs with a constant number of queries.
+//
+// For the orders keyset paging serves (search_seek.go), the first page and
+// every page after one of mltrack's tokens seek in the order's indexes; a
+// page token MLflow wrote (an offset alone) is read by offset, and the
+// token after it is mltrack's.
 func (s *Store) SearchRuns(ctx context.Context, q store.RunQuery) ([]mlflow.Run, string, error) {
-	ids, err := s.searchRunIDs(ctx, q)
+	var (
+		ids  []string
+		last *search.RunCursor
+		err  error
+	)
+	if len(q.ExperimentIDs) == 0 {
+		return nil, "", nil
+	}
+	o, seek := s.seekOrderOf(q)
+	fp := ""
+	if seek {
+		fp = queryFingerprint(q)
+	}
+	switch {
+	case seek && q.After != nil && q.After.Query == fp && o.segmentOf(q.After) >= 0:
+		ids, last, err = s.seekRunIDs(ctx, q, o, o.segmentOf(q.After), q.After)
+	case seek && q.Page.Offset == 0:
+		ids, last, err = s.seekRunIDs(ctx, q, o, 0, nil)
+	default:
+		ids, err = s.searchRunIDs(ctx, q)
+		// A negative offset (a hand-made token) reads from the start, and
+		// MLflow's next offset counts from it: that token stays an offset.
+		if err == nil && seek && q.Page.Offset > 0 && len(ids) > 0 && len(ids) == q.Page.MaxResults {
+			last, err = s.cursorOf(ctx, o, ids[len(ids)-1])
+		}
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -27,7 +57,12 @@ func (s *Store) SearchRuns(ctx context.Context, q store.RunQuery) ([]mlflow.Run,
 	next := ""
 	// As MLflow: a full page has a next token, even when nothing follows.
 	if q.Page.MaxResults > 0 && len(ids) == q.Page.MaxResults {
-		next = search.EncodeOffsetToken(q.Page.Offset + len(ids))
+		if last != nil {
+			last.Query = fp
+			next = search.EncodeRunToken(q.Page.Offset+len(ids), *last)
+		} else {
+			next = search.EncodeOffsetToken(q.Page.Offset + len(ids))
+		}
 	}
 	return runs, next, nil
 }
@@ -115,34 +150,9 @@ func (s *Store) compileRunSearch(q store.RunQuery, part searchPart) (string, []a
 		return "", nil, nil
 	}
 	var (
-		joins, where, order []string
-		joinArgs, whereArgs []any
+		joins, order []string
+		joinArgs     []any
 	)
-	exps := make([]any, len(q.ExperimentIDs))
-	for i, id := range q.ExperimentIDs {
-		n, err := mlflow.ParseExperimentID(id)
-		if err != nil {
-			return "", nil, err
-		}
-		exps[i] = n
-	}
-	where = append(where, "r.experiment_id IN ("+placeholders(len(exps))+")")
-	whereArgs = append(whereArgs, exps...)
-	switch q.ViewType {
-	case store.DeletedOnly:
-		where = append(where, "r.lifecycle_stage = 'deleted'")
-	case store.All:
-	default:
-		where = append(where, "r.lifecycle_stage = 'active'")
-	}
-	for _, c := range q.Filter {
-		clause, args, err := s.runClause(c)
-		if err != nil {
-			return "", nil, err
-		}
-		where = append(where, clause)
-		whereArgs = append(whereArgs, args...)
-	}
 
 	// A page ordered first by a metric that the filter requires (every
 	// metric comparison needs the run to have the metric) is read from that
@@ -153,6 +163,14 @@ func (s *Store) compileRunSearch(q store.RunQuery, part searchPart) (string, []a
 	// alone puts NaN last.
 	driving := searchFromMetric && len(q.OrderBy) > 0 && q.OrderBy[0].Entity == "metric" &&
 		(filtersMetric(q.Filter, q.OrderBy[0].Key) || part == partWithMetric || part == partCountWithMetric)
+	onDriving := ""
+	if driving {
+		onDriving = q.OrderBy[0].Key
+	}
+	where, whereArgs, err := s.runWhere(q, onDriving)
+	if err != nil {
+		return "", nil, err
+	}
 	var drivingArgs []any
 	orderedByStart := false
 	orderBy := q.OrderBy
@@ -234,6 +252,53 @@ func (s *Store) compileRunSearch(q store.RunQuery, part searchPart) (string, []a
 	// the start (SQLite's OFFSET semantics); PostgreSQL refuses one.
 	args = append(args, q.Page.MaxResults, max(q.Page.Offset, 0))
 	return b.String(), args, nil
+}
+
+// runWhere compiles what every plan of a search requires of a run r: its
+// experiments, its lifecycle stage and the filter. A plan read from the
+// latest values of metric driving (o0, that run's row of that key) compares
+// them there rather than in a subquery that finds the same row again, and
+// the comparison bounds the walk of the metric's index.
+func (s *Store) runWhere(q store.RunQuery, driving string) ([]string, []any, error) {
+	var (
+		where []string
+		args  []any
+	)
+	exps := make([]any, len(q.ExperimentIDs))
+	for i, id := range q.ExperimentIDs {
+		n, err := mlflow.ParseExperimentID(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		exps[i] = n
+	}
+	where = append(where, "r.experiment_id IN ("+placeholders(len(exps))+")")
+	args = append(args, exps...)
+	switch q.ViewType {
+	case store.DeletedOnly:
+		where = append(where, "r.lifecycle_stage = 'deleted'")
+	case store.All:
+	default:
+		where = append(where, "r.lifecycle_stage = 'active'")
+	}
+	for _, c := range q.Filter {
+		if driving != "" && c.Entity == "metric" && c.Key == driving {
+			clause, cargs, err := s.compare("o0.value", c)
+			if err != nil {
+				return nil, nil, err
+			}
+			where = append(where, clause)
+			args = append(args, cargs...)
+			continue
+		}
+		clause, cargs, err := s.runClause(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		where = append(where, clause)
+		args = append(args, cargs...)
+	}
+	return where, args, nil
 }
 
 // searchFromMetric enables that plan; tests turn it off to compare.
