@@ -16,6 +16,8 @@ type API struct {
 	Registry     store.Registry
 	LoggedModels store.LoggedModels
 	Traces       store.Traces
+	Datasets     store.Datasets
+	Scorers      store.Scorers
 	// Artifacts resolves the artifact URIs of runs, model versions and
 	// logged models for the endpoints that read artifacts through them.
 	Artifacts *artifact.Resolver
@@ -73,9 +75,12 @@ func (a *API) Register(mux *http.ServeMux) {
 		}
 		mux.Handle(prefix, notFound(methods))
 	}
-	// MLflow 3's endpoints (service.proto's `since` 3.0) under /api/3.0/.
+	// MLflow 3's endpoints (service.proto's `since` 3.0) under /api/3.0/:
+	// traces, evaluation datasets and scorers.
+	routes3 := append(traces3, a.datasetRoutes()...)
+	routes3 = append(routes3, a.scorerRoutes()...)
 	for _, prefix := range []string{"/api/3.0/mlflow/", "/ajax-api/3.0/mlflow/"} {
-		for _, rt := range traces3 {
+		for _, rt := range routes3 {
 			mux.Handle(rt.method+" "+prefix+rt.path, rt.h)
 			methods[prefix+rt.path] = append(methods[prefix+rt.path], rt.method)
 		}

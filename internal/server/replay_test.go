@@ -177,3 +177,41 @@ func replaySeedFlow(t *testing.T, base string) {
 		}
 	}
 }
+
+// genaiParts are the seqs of genai_flow.jsonl replayed here: the
+// experiment, the evaluation dataset part (30-43), the prompt part on the
+// registry (44-60) and the model registry steps after it (66-76). The
+// trace (5-29) and webhook (61-65, 77) parts belong to those features.
+func genaiPart(seq int) bool {
+	return seq <= 4 || seq >= 30 && seq <= 60 || seq >= 66 && seq <= 76
+}
+
+// TestReplayGenAIFlow replays the official client's datasets and prompts
+// flow on SQLite and on PostgreSQL.
+func TestReplayGenAIFlow(t *testing.T) {
+	t.Run("sqlite+local", func(t *testing.T) { replayGenAIFlow(t, startServer(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		replayGenAIFlow(t, startServerWith(t, testdb.PostgresURI(t), t.TempDir()))
+	})
+}
+
+func replayGenAIFlow(t *testing.T, base string) {
+	r := wire.NewReplayer(base)
+	n := 0
+	for _, e := range loadWire(t, "genai_flow.jsonl") {
+		if !genaiPart(e.Seq) {
+			continue
+		}
+		n++
+		got, err := r.Send(&e)
+		if err != nil {
+			t.Fatalf("seq %d: %v", e.Seq, err)
+		}
+		if diffs := r.Compare(&e, got, true); len(diffs) > 0 {
+			t.Errorf("seq %d %s %s:\n  %s", e.Seq, e.Method, e.Path, strings.Join(diffs, "\n  "))
+		}
+	}
+	if n != 46 {
+		t.Errorf("replayed %d exchanges, want 46", n)
+	}
+}

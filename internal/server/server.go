@@ -277,7 +277,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", s.metrics)
 	if s.store != nil {
-		a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Traces: s.store, Artifacts: s.resolver, Webhooks: s.hooks}
+		a := &api.API{Tracking: s.store, Registry: s.store, LoggedModels: s.store, Traces: s.store, Datasets: s.store, Scorers: s.store, Artifacts: s.resolver, Webhooks: s.hooks}
 		a.Register(mux)
 		a.RegisterDownloads(mux)
 	} else {

@@ -155,7 +155,7 @@ func (r *Replayer) Send(e *Exchange) (*Result, error) {
 	return res, nil
 }
 
-var idRe = regexp.MustCompile(`^((m-|tr-)?[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+var idRe = regexp.MustCompile(`^((m-|tr-|d-|dr-)?[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 
 // Map replaces a recorded value by ours in the requests that follow (a
 // receiver's URL, say) and in recorded messages.
