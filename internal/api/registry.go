@@ -430,8 +430,11 @@ func (a *API) createModelVersion(r *http.Request) (any, error) {
 	if err := mlflow.ValidateLength("description", c.Description, mlflow.MaxModelDescriptionLength); err != nil {
 		return nil, err
 	}
-	if err := a.validateModelVersionSource(r, c); err != nil {
-		return nil, err
+	// As MLflow, a prompt version's source (a placeholder) is not checked.
+	if !mlflow.IsPromptRequest(c.Tags) {
+		if err := a.validateModelVersionSource(r, c); err != nil {
+			return nil, err
+		}
 	}
 	mv, err := a.Registry.CreateModelVersion(r.Context(), c)
 	if err != nil {

@@ -198,3 +198,14 @@ func UnfetchableModelSource(source string, cause error) *Error {
 	}
 	return InvalidParam("Unable to fetch model from model URI source artifact location '%s'. Error: %s", source, msg)
 }
+
+// IsPromptRequest reports whether tags carry the prompt marker, as
+// MLflow's _is_prompt_request (the key alone counts).
+func IsPromptRequest(tags []Tag) bool {
+	for _, t := range tags {
+		if t.Key == TagIsPrompt {
+			return true
+		}
+	}
+	return false
+}
