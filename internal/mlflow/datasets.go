@@ -61,8 +61,8 @@ func DatasetNotFound(id string) *Error {
 // DatasetRecordSourceTypes are MLflow's DatasetRecordSourceType values.
 var DatasetRecordSourceTypes = []string{"TRACE", "HUMAN", "DOCUMENT", "CODE"}
 
-// DatasetDigest is MLflow's dataset digest: the first 8 hex digits of
-// sha256("<name>:<last_update_time>"), computed by the caller's hash.
+// DatasetDigestInput is what MLflow's dataset digest hashes: the digest
+// is the first 8 hex digits of sha256("<name>:<last_update_time>").
 func DatasetDigestInput(name string, lastUpdate int64) string {
 	return name + ":" + strconv.FormatInt(lastUpdate, 10)
 }
@@ -76,8 +76,8 @@ type Member struct {
 // Object is a JSON object whose key order is kept, as a Python dict keeps it.
 type Object []Member
 
-// ParseObject reads a JSON object keeping its key order; null gives nil
-// and ok false.
+// ParseObject reads a JSON object keeping its key order; any other JSON
+// value gives isObject false.
 func ParseObject(raw json.RawMessage) (obj Object, isObject bool, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -160,7 +160,6 @@ func (o Object) MarshalJSON() ([]byte, error) {
 // separators, non-ASCII as \uXXXX, keys sorted when sortKeys. Numbers keep
 // their text.
 func PyDumps(raw json.RawMessage, sortKeys bool) (string, error) {
-	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var b strings.Builder
@@ -170,7 +169,6 @@ func PyDumps(raw json.RawMessage, sortKeys bool) (string, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return "", fmt.Errorf("trailing data after JSON value")
 	}
-	_ = v
 	return b.String(), nil
 }
 

@@ -292,3 +292,16 @@ func TestRegistryReadsMLflowPostgres(t *testing.T) {
 	}
 	checkFixtureRegistry(t, registryOpen(t, uri))
 }
+
+func TestGenAISQLite(t *testing.T) {
+	storetest.RunGenAI(t, func(t *testing.T) storetest.GenAIStore {
+		return registryOpen(t, "sqlite:///"+filepath.Join(t.TempDir(), "mlflow.db"))
+	})
+}
+
+func TestGenAIPostgres(t *testing.T) {
+	storetest.RunGenAI(t, func(t *testing.T) storetest.GenAIStore {
+		_, uri := registryNewPGDatabase(t)
+		return registryOpen(t, uri)
+	})
+}
