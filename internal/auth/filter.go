@@ -26,7 +26,7 @@ import (
 
 func (s *Service) filterSearch(w http.ResponseWriter, r *http.Request, next http.Handler, kind filterKind, u *User, f *fields) {
 	ctx := r.Context()
-	if kind == fRestrictExperiments {
+	if kind == fRestrictExperiments || kind == fDatasets && len(f.all("experiment_ids")) > 0 {
 		s.restrictExperiments(w, r, next, u, f)
 		return
 	}
@@ -42,11 +42,29 @@ func (s *Service) filterSearch(w http.ResponseWriter, r *http.Request, next http
 		table, listKey, keyOf = modelPerms, "registered_models", stringField("name")
 	case fModelVersions:
 		table, listKey, keyOf = modelPerms, "model_versions", stringField("name")
+	case fDatasets:
+		table, listKey, keyOf = experimentPerms, "datasets", stringField("dataset_id")
 	}
 	readable, err := s.readableSet(ctx, table, u)
 	if err != nil {
 		writeError(w, err)
 		return
+	}
+	if kind == fDatasets {
+		// A dataset is readable when every experiment it is linked to is.
+		readableExp := readable
+		readable = func(id string) bool {
+			exps, err := s.lookup.ExistingDatasetExperimentIDs(ctx, id)
+			if err != nil {
+				return false
+			}
+			for _, e := range exps {
+				if !readableExp(e) {
+					return false
+				}
+			}
+			return true
+		}
 	}
 	cw := newCapture()
 	next.ServeHTTP(cw, r)

@@ -18,8 +18,8 @@ import (
 // every request of the matrix so that destructive calls do not disturb
 // other cells.
 type fixture struct {
-	exp, expName, run, loggedModel, model, hook string
-	trace, assessment                           string
+	exp, expName, run, loggedModel, model, hook, dataset string
+	trace, assessment                                    string
 }
 
 func (s *testServer) newFixture(owner cred) fixture {
@@ -39,6 +39,11 @@ func (s *testServer) newFixture(owner cred) fixture {
 	s.must(owner, "POST", "registered-models/alias", map[string]any{"name": f.model, "alias": "champion", "version": "1"})
 	s.must(owner, "POST", "registered-models/set-tag", map[string]any{"name": f.model, "key": "k", "value": "v"})
 	s.must(owner, "POST", "model-versions/set-tag", map[string]any{"name": f.model, "version": "1", "key": "k", "value": "v"})
+	ds := s.must(owner, "POST", "/api/3.0/mlflow/datasets/create", map[string]any{"name": "ds", "experiment_ids": []string{f.exp}})
+	f.dataset = ds["dataset"].(map[string]any)["dataset_id"].(string)
+	s.must(owner, "POST", "/api/3.0/mlflow/datasets/"+f.dataset+"/records", map[string]any{"records": `[{"inputs": {"q": 1}}]`})
+	s.must(owner, "PATCH", "/api/3.0/mlflow/datasets/"+f.dataset+"/tags", map[string]any{"tags": `{"k": "v"}`})
+	s.must(owner, "POST", "/api/3.0/mlflow/scorers/register", map[string]any{"experiment_id": f.exp, "name": "s", "serialized_scorer": "{}"})
 	// Webhooks are the admin's; disabled, so the fixture's registry
 	// writes deliver nothing.
 	hook := s.must(basic("admin", adminPW), "POST", "webhooks", map[string]any{"name": "fixture", "url": "http://127.0.0.1:1/hook", "status": "DISABLED",
@@ -271,6 +276,37 @@ var matrixCases = []matrixCase{
 		return map[string]any{"assessment": map[string]any{"assessment_name": "renamed"}, "update_mask": "assessmentName"}
 	}},
 	{"DELETE", "/api/3.0/mlflow/traces/{trace}/assessments/{assessment}", onExperiment, auth.ActUpdate, nil},
+
+	// MLflow 3: evaluation datasets (as the experiments they are linked to) and scorers.
+	{"POST", "/api/3.0/mlflow/datasets/create", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"name": "ds2", "experiment_ids": []string{f.exp}}
+	}},
+	{"POST", "/api/3.0/mlflow/datasets/search", onNothing, 0, func(f fixture, a string) any { return map[string]any{"experiment_ids": []string{f.exp}} }},
+	{"GET", "/api/3.0/mlflow/datasets/search", onNothing, 0, nil},
+	{"GET", "/api/3.0/mlflow/datasets/{ds}", onExperiment, auth.ActRead, nil},
+	{"DELETE", "/api/3.0/mlflow/datasets/{ds}", onExperiment, auth.ActDelete, nil},
+	{"PATCH", "/api/3.0/mlflow/datasets/{ds}/tags", onExperiment, auth.ActUpdate, func(f fixture, a string) any { return map[string]any{"tags": `{"k2": "v"}`} }},
+	{"DELETE", "/api/3.0/mlflow/datasets/{ds}/tags/k", onExperiment, auth.ActUpdate, nil},
+	{"POST", "/api/3.0/mlflow/datasets/{ds}/records", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"records": `[{"inputs": {"q": 2}, "expectations": {"a": 1}}]`}
+	}},
+	{"GET", "/api/3.0/mlflow/datasets/{ds}/records?max_results=10", onExperiment, auth.ActRead, nil},
+	{"GET", "/api/3.0/mlflow/datasets/{ds}/experiment-ids", onExperiment, auth.ActRead, nil},
+	{"POST", "/api/3.0/mlflow/datasets/{ds}/add-experiments", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"experiment_ids": []string{f.exp}}
+	}},
+	{"POST", "/api/3.0/mlflow/datasets/{ds}/remove-experiments", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"experiment_ids": []string{f.exp}}
+	}},
+	{"POST", "/api/3.0/mlflow/scorers/register", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"experiment_id": f.exp, "name": "s", "serialized_scorer": "{}"}
+	}},
+	{"GET", "/api/3.0/mlflow/scorers/list?experiment_id={exp}", onExperiment, auth.ActRead, nil},
+	{"GET", "/api/3.0/mlflow/scorers/versions?experiment_id={exp}&name=s", onExperiment, auth.ActRead, nil},
+	{"GET", "/api/3.0/mlflow/scorers/get?experiment_id={exp}&name=s&version=1", onExperiment, auth.ActRead, nil},
+	{"DELETE", "/api/3.0/mlflow/scorers/delete", onExperiment, auth.ActDelete, func(f fixture, a string) any {
+		return map[string]any{"experiment_id": f.exp, "name": "s"}
+	}},
 }
 
 func assessmentBody(f fixture, a string) any {
@@ -367,7 +403,7 @@ func bodyNamesActor(c matrixCase, a actor) bool {
 
 func expand(s string, f fixture, a string) string {
 	return strings.NewReplacer("{trace}", f.trace, "{assessment}", f.assessment, "{exp}", f.exp, "{run}", f.run, "{lm}", f.loggedModel, "{model}", url.QueryEscape(f.model),
-		"{expname}", url.QueryEscape(f.expName), "{actor}", a, "{hook}", f.hook).Replace(s)
+		"{expname}", url.QueryEscape(f.expName), "{actor}", a, "{hook}", f.hook, "{ds}", f.dataset).Replace(s)
 }
 
 // TestAuthorizationMatrix sends every endpoint as every actor and checks the

@@ -223,7 +223,7 @@ func missingParam(name string) error {
 // needsFields reports whether checking the rule reads request fields.
 func needsFields(rl rule) bool {
 	switch rl.target {
-	case tExperiment, tExperimentName, tRun, tRuns, tRegisteredModel, tTraces, tTraceStart, tTraceLocations:
+	case tExperiment, tExperimentName, tRun, tRuns, tRegisteredModel, tTraces, tTraceStart, tTraceLocations, tExperimentIDs, tDatasetLink:
 		return true
 	case tTrace:
 		return true // traces/get names the trace in a field
@@ -307,6 +307,27 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 			if err != nil {
 				return false, err
 			}
+			if ok, err := expPerm(id); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case tExperimentIDs:
+		for _, id := range f.all("experiment_ids") {
+			if ok, err := expPerm(id); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case tDataset, tDatasetLink:
+		ids, err := s.lookup.ExistingDatasetExperimentIDs(ctx, datasetID(r.URL.Path))
+		if err != nil {
+			return false, err
+		}
+		if rl.target == tDatasetLink {
+			ids = append(ids, f.all("experiment_ids")...)
+		}
+		for _, id := range ids {
 			if ok, err := expPerm(id); !ok || err != nil {
 				return false, err
 			}
@@ -506,6 +527,13 @@ func traceExperimentIDs(f *fields, t target) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// datasetID is the {dataset_id} of a /mlflow/datasets/{dataset_id}/... path.
+func datasetID(p string) string {
+	_, rest, _ := strings.Cut(p, "/datasets/")
+	id, _, _ := strings.Cut(rest, "/")
+	return id
 }
 
 // loggedModelID is the {model_id} of a /mlflow/logged-models/{model_id}/...

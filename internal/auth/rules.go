@@ -36,6 +36,9 @@ const (
 	tTraceStart              // trace.trace_info.trace_location's experiment (start trace)
 	tTraceLocations          // every locations[].mlflow_experiment.experiment_id (search)
 	tExperimentHeader        // the x-mlflow-experiment-id header (OTLP ingestion)
+	tExperimentIDs           // every experiment_ids value (none: any signed-in user)
+	tDataset                 // {dataset_id} path segment -> every experiment the dataset is linked to
+	tDatasetLink             // tDataset, and every experiment_ids value of the request
 )
 
 // filterKind names how a search route's results are limited to what the
@@ -48,6 +51,7 @@ const (
 	fRegisteredModels               // drop unreadable registered models, refill
 	fModelVersions                  // drop versions of unreadable registered models, refill
 	fRestrictExperiments            // keep only readable experiment_ids in the request
+	fDatasets                       // as fRestrictExperiments; without experiment_ids, drop datasets the caller may not read
 )
 
 // afterKind names what happens after a successful call.
@@ -223,6 +227,27 @@ var mlflow3Rules = map[string]rule{
 	"GET traces/{trace_id}/assessments/{assessment_id}":    on(tTrace, ActRead),
 	"PATCH traces/{trace_id}/assessments/{assessment_id}":  on(tTrace, ActUpdate),
 	"DELETE traces/{trace_id}/assessments/{assessment_id}": on(tTrace, ActUpdate),
+	// Evaluation datasets: MLflow 3.6's auth app checks none; mltrack checks
+	// a dataset as the experiments it is linked to (one linked to none is
+	// open to any signed-in user, as in MLflow). Scorers: their experiment
+	// (MLflow 3.6's scorer-level grants are not consulted).
+	"POST datasets/create":                          on(tExperimentIDs, ActUpdate),
+	"POST datasets/search":                          signedIn().filtered(fDatasets),
+	"GET datasets/search":                           signedIn().filtered(fDatasets),
+	"GET datasets/{dataset_id}":                     on(tDataset, ActRead),
+	"DELETE datasets/{dataset_id}":                  on(tDataset, ActDelete),
+	"PATCH datasets/{dataset_id}/tags":              on(tDataset, ActUpdate),
+	"DELETE datasets/{dataset_id}/tags/{key...}":    on(tDataset, ActUpdate),
+	"POST datasets/{dataset_id}/records":            on(tDataset, ActUpdate),
+	"GET datasets/{dataset_id}/records":             on(tDataset, ActRead),
+	"GET datasets/{dataset_id}/experiment-ids":      on(tDataset, ActRead),
+	"POST datasets/{dataset_id}/add-experiments":    on(tDatasetLink, ActUpdate),
+	"POST datasets/{dataset_id}/remove-experiments": on(tDatasetLink, ActUpdate),
+	"POST scorers/register":                         on(tExperiment, ActUpdate),
+	"GET scorers/list":                              on(tExperiment, ActRead),
+	"GET scorers/versions":                          on(tExperiment, ActRead),
+	"GET scorers/get":                               on(tExperiment, ActRead),
+	"DELETE scorers/delete":                         on(tExperiment, ActDelete),
 }
 
 // artifactRules are the artifact proxy's routes below its prefixes. As in

@@ -126,6 +126,9 @@ type Lookup interface {
 	// ExperimentsAtLocations maps each of locs that is an experiment's
 	// artifact location to the lowest ID of the experiments with it.
 	ExperimentsAtLocations(ctx context.Context, locs []string) (map[string]string, error)
+	// ExistingDatasetExperimentIDs lists the experiments an evaluation
+	// dataset is linked to.
+	ExistingDatasetExperimentIDs(ctx context.Context, datasetID string) ([]string, error)
 }
 
 // Service authenticates requests and enforces permissions.

@@ -780,9 +780,9 @@ func (s *Store) RemoveDatasetFromExperiments(ctx context.Context, id string, exp
 	return d, err
 }
 
-// DatasetExperimentIDsForAuth is the auth lookup of a dataset's
+// ExistingDatasetExperimentIDs is the auth lookup of a dataset's
 // experiments; an unknown dataset is RESOURCE_DOES_NOT_EXIST.
-func (s *Store) DatasetExperimentIDsForAuth(ctx context.Context, id string) ([]string, error) {
+func (s *Store) ExistingDatasetExperimentIDs(ctx context.Context, id string) ([]string, error) {
 	if _, ok, err := s.datasetExists(ctx, s.reader(), id); err != nil {
 		return nil, err
 	} else if !ok {
