@@ -374,6 +374,9 @@ func (s *Store) UpsertDatasetRecords(ctx context.Context, id string, records []s
 		}
 		now := time.Now().UnixMilli()
 		var updatedBy any
+		// New records go in with multi-row INSERTs; an update of a record
+		// inserted earlier in the batch flushes them first.
+		var pending []any
 		for i, r := range records {
 			user, hasUser := "", false
 			if v, ok := r.Tags.Get("mlflow.user"); ok {
@@ -391,6 +394,12 @@ func (s *Store) UpsertDatasetRecords(ctx context.Context, id string, records []s
 				}
 			}
 			if ex, ok := existing[hashes[i]]; ok {
+				if len(pending) > 0 {
+					if err := s.insertRecords(ctx, tx, pending); err != nil {
+						return err
+					}
+					pending = pending[:0]
+				}
 				if len(r.Expectations) > 0 {
 					if ex.expectations == nil {
 						ex.expectations = mlflow.Object{}
@@ -462,20 +471,51 @@ func (s *Store) UpsertDatasetRecords(ctx context.Context, id string, records []s
 				sourceType = r.SourceType
 			}
 			rid := mlflow.DatasetRecordIDPrefix + randomID()
-			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO evaluation_dataset_records
-				(dataset_record_id, dataset_id, inputs, outputs, expectations, tags, source, source_id, source_type,
-				 created_time, last_update_time, created_by, last_updated_by, input_hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-				rid, id, inputs, outputs, exp, tagsText, src, sourceID, sourceType, now, now, createdBy, createdBy, hashes[i])
-			if err != nil {
-				return fmt.Errorf("store: insert dataset record: %w", err)
+			pending = append(pending, rid, id, inputs, outputs, exp, tagsText, src, sourceID, sourceType, now, now, createdBy, createdBy, hashes[i])
+			if len(pending) == recordInsertRows*recordInsertCols {
+				if err := s.insertRecords(ctx, tx, pending); err != nil {
+					return err
+				}
+				pending = pending[:0]
 			}
 			existing[hashes[i]] = &existingRecord{id: rid, expectations: cloneObject(r.Expectations), tags: cloneObject(tags)}
 			inserted++
 		}
+		if len(pending) > 0 {
+			if err := s.insertRecords(ctx, tx, pending); err != nil {
+				return err
+			}
+		}
 		return s.touchDataset(ctx, tx, id, name, records, now, updatedBy)
 	})
 	return inserted, updated, err
+}
+
+// Records are inserted recordInsertRows at a time (14 parameters each,
+// within both databases' parameter limits).
+const (
+	recordInsertRows = 200
+	recordInsertCols = 14
+)
+
+// insertRecords inserts rows of recordInsertCols values each.
+func (s *Store) insertRecords(ctx context.Context, q querier, args []any) error {
+	n := len(args) / recordInsertCols
+	row := "(" + placeholders(recordInsertCols) + ")"
+	var b strings.Builder
+	b.WriteString(`INSERT INTO evaluation_dataset_records
+		(dataset_record_id, dataset_id, inputs, outputs, expectations, tags, source, source_id, source_type,
+		 created_time, last_update_time, created_by, last_updated_by, input_hash) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	if _, err := q.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+		return fmt.Errorf("store: insert dataset records: %w", err)
+	}
+	return nil
 }
 
 func cloneObject(o mlflow.Object) mlflow.Object {
@@ -637,8 +677,10 @@ func (s *Store) DatasetRecords(ctx context.Context, id string, maxResults int, p
 		t, rid, found := strings.Cut(string(dec), ":")
 		ct, perr := strconv.ParseInt(t, 10, 64)
 		if err == nil && found && perr == nil {
-			query += " AND (created_time > ? OR (created_time = ? AND dataset_record_id > ?))"
-			args = append(args, ct, ct, rid)
+			// A row-value comparison, which both databases serve from
+			// the (dataset_id, created_time, dataset_record_id) index.
+			query += " AND (created_time, dataset_record_id) > (?, ?)"
+			args = append(args, ct, rid)
 		} else if n, err := strconv.Atoi(pageToken); err == nil && n >= 0 {
 			offset = n
 		} else {
@@ -660,7 +702,13 @@ func (s *Store) DatasetRecords(ctx context.Context, id string, maxResults int, p
 		if err := rows.Scan(&r.DatasetRecordID, &r.DatasetID, &r.Inputs, &outputs, &exp, &tags, &src, &srcID, &srcType, &ct, &ut, &cb, &ub); err != nil {
 			return nil, "", fmt.Errorf("store: dataset records: %w", err)
 		}
-		if outputs.Valid {
+		const wrapped = `{"` + mlflow.DatasetRecordWrappedOutputKey + `": `
+		if v, ok := strings.CutPrefix(outputs.String, wrapped); outputs.Valid && ok && strings.HasSuffix(v, "}") && !strings.Contains(v, `"`+mlflow.DatasetRecordWrappedOutputKey+`"`) {
+			// The usual case, as json.dumps wrote it: no parse needed.
+			if v = v[:len(v)-1]; v != "null" {
+				r.Outputs = v
+			}
+		} else if outputs.Valid {
 			o, _, _ := mlflow.ParseObject(json.RawMessage(outputs.String))
 			if v, ok := o.Get(mlflow.DatasetRecordWrappedOutputKey); ok && string(v) != "null" {
 				r.Outputs, _ = mlflow.PyDumps(v, false)

@@ -25,6 +25,10 @@ var extraIndexes = []string{
 	// MLflow's tie-break on run_uuid), the runs table's usual view: the
 	// page is read from the index instead of sorting every run.
 	`CREATE INDEX IF NOT EXISTS mltrack_runs_experiment_start ON runs (experiment_id, start_time DESC, run_uuid)`,
+	// Evaluation dataset records page by page in MLflow's order (created
+	// time, record id) with the keyset continuation of the page token,
+	// instead of sorting the whole dataset for every page.
+	`CREATE INDEX IF NOT EXISTS mltrack_dataset_records_page ON evaluation_dataset_records (dataset_id, created_time, dataset_record_id)`,
 }
 
 // ensureIndexes creates the extra indexes and mltrack's own tables

@@ -146,7 +146,7 @@ func normalizePgDump(s string) string {
 
 // mltrackIndexes are the indexes mltrack adds to MLflow's schema
 // (indexes.go, docs/architecture.md), sorted.
-var mltrackIndexes = []string{"mltrack_latest_metrics_key_asc", "mltrack_latest_metrics_key_desc", "mltrack_metrics_run_key_time", "mltrack_runs_experiment_start",
+var mltrackIndexes = []string{"mltrack_dataset_records_page", "mltrack_latest_metrics_key_asc", "mltrack_latest_metrics_key_desc", "mltrack_metrics_run_key_time", "mltrack_runs_experiment_start",
 	"mltrack_webhook_deliveries_webhook", "mltrack_webhook_outbox_due", "mltrack_webhook_outbox_webhook"}
 
 // mltrackTables are mltrack's own tables (webhook delivery, webhooks.go), sorted.

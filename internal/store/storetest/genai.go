@@ -126,6 +126,7 @@ func recordsByInput(t *testing.T, s GenAIStore, id string) map[string]mlflow.Dat
 
 func testDatasetRecordsMerge(t *testing.T, s GenAIStore) {
 	d := must(s.CreateDataset(ctx, "m", nil, nil))(t)
+	time.Sleep(3 * time.Millisecond) // the digest hashes the update time (ms)
 	user := `{"mlflow.user": "ann"}`
 	ins, upd, err := s.UpsertDatasetRecords(ctx, d.DatasetID, []store.DatasetRecordInput{
 		rec(t, `{"q": "bread", "n": 1}`, `{"a": "b", "keep": true}`, user),
