@@ -18,6 +18,8 @@ func (a *API) traceRoutes() (v2, v3 []route) {
 		{"PATCH", "traces/{request_id}/tags", endpoint(a.setTraceTagV2)},
 		{"DELETE", "traces/{request_id}/tags", endpoint(a.deleteTraceTagV2)},
 		{"POST", "traces/delete-traces", endpoint(a.deleteTraces)},
+		// since 2.0 in service.proto, so under /api/2.0/ only.
+		{"POST", "traces/link-to-run", endpoint(a.linkTracesToRun)},
 	}
 	v3 = []route{
 		{"POST", "traces", endpoint(a.startTrace)},
@@ -632,4 +634,15 @@ func (a *API) updateAssessment(ctx context.Context, req *updateAssessmentReq) (a
 		return nil, err
 	}
 	return map[string]assessmentJSON{"assessment": toAssessmentJSON(got)}, nil
+}
+
+type linkTracesToRunReq struct {
+	TraceIDs []string `json:"trace_ids" rules:"required"`
+	RunID    string   `json:"run_id" rules:"required"`
+}
+
+// linkTracesToRun is MLflow's _link_traces_to_run: entity_associations
+// rows trace -> run, which search_traces' run_id = '...' also finds.
+func (a *API) linkTracesToRun(ctx context.Context, req *linkTracesToRunReq) (any, error) {
+	return empty{}, a.Traces.LinkTracesToRun(ctx, req.TraceIDs, req.RunID)
 }

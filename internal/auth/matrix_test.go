@@ -270,6 +270,9 @@ var matrixCases = []matrixCase{
 	{"POST", "/api/3.0/mlflow/traces/delete-traces", onExperiment, auth.ActDelete, func(f fixture, a string) any {
 		return map[string]any{"experiment_id": f.exp, "max_timestamp_millis": 9999999999999}
 	}},
+	{"POST", "traces/link-to-run", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"trace_ids": []string{f.trace}, "run_id": f.run}
+	}},
 	{"POST", "/api/3.0/mlflow/traces/{trace}/assessments", onExperiment, auth.ActUpdate, assessmentBody},
 	{"GET", "/api/3.0/mlflow/traces/{trace}/assessments/{assessment}", onExperiment, auth.ActRead, nil},
 	{"PATCH", "/api/3.0/mlflow/traces/{trace}/assessments/{assessment}", onExperiment, auth.ActUpdate, func(f fixture, a string) any {

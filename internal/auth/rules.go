@@ -113,6 +113,9 @@ var mlflowRules = map[string]rule{
 	"PATCH traces/{request_id}/tags":  on(tTrace, ActUpdate),
 	"DELETE traces/{request_id}/tags": on(tTrace, ActUpdate),
 	"POST traces/delete-traces":       on(tExperiment, ActDelete),
+	// MLflow 3.6's auth app has no rule for it (any signed-in user);
+	// here it writes to the run, so UPDATE on the run's experiment.
+	"POST traces/link-to-run": on(tRun, ActUpdate),
 	// Experiments
 	"POST experiments/create":                signedIn().then(aGrantExperiment),
 	"GET experiments/get":                    on(tExperiment, ActRead),

@@ -62,4 +62,11 @@ type Traces interface {
 	GetAssessment(ctx context.Context, traceID, assessmentID string) (*mlflow.Assessment, error)
 	UpdateAssessment(ctx context.Context, traceID, assessmentID string, u AssessmentUpdate) (*mlflow.Assessment, error)
 	DeleteAssessment(ctx context.Context, traceID, assessmentID string) error
+	// LinkTracesToRun records trace -> run entity associations (at most
+	// MaxLinkTraces ids; the run must exist, the traces need not, as
+	// MLflow's link_traces_to_run); linking twice is a no-op.
+	LinkTracesToRun(ctx context.Context, traceIDs []string, runID string) error
 }
+
+// MaxLinkTraces is how many traces one traces/link-to-run request links.
+const MaxLinkTraces = 100

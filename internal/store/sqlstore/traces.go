@@ -631,6 +631,17 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) ([]mlflow.
 	}
 	where = append(where, "t.experiment_id IN ("+strings.Join(exps, ", ")+")")
 	for _, c := range q.Filter {
+		if c.Entity == "request_metadata" && c.Key == mlflow.TraceMetaSourceRun && c.Op == "=" {
+			// run_id = 'x' also finds the traces linked to the run
+			// (traces/link-to-run), as MLflow's run_id_filter.
+			w, a, err := s.traceCondition(c)
+			if err != nil {
+				return nil, "", err
+			}
+			where = append(where, "(EXISTS (SELECT 1 FROM entity_associations ea WHERE ea.source_type = 'trace' AND ea.source_id = t.request_id AND ea.destination_type = 'run' AND ea.destination_id = ?) OR "+w+")")
+			args = append(append(args, c.Value.Str), a...)
+			continue
+		}
 		w, a, err := s.traceCondition(c)
 		if err != nil {
 			return nil, "", err
@@ -955,4 +966,40 @@ func mergeJSONObject(old string, m map[string]string) string {
 	}
 	b, _ := json.Marshal(merged)
 	return string(b)
+}
+
+// LinkTracesToRun stores the trace -> run associations not yet stored.
+func (s *Store) LinkTracesToRun(ctx context.Context, traceIDs []string, runID string) error {
+	if len(traceIDs) == 0 {
+		return nil
+	}
+	if len(traceIDs) > store.MaxLinkTraces {
+		return mlflow.InvalidParam("Cannot link more than %d traces to a run in a single request. Provided %d traces.", store.MaxLinkTraces, len(traceIDs))
+	}
+	for _, id := range traceIDs {
+		// entity_associations.source_id is VARCHAR(36).
+		if err := mlflow.ValidateLength("trace_ids", id, 36); err != nil {
+			return err
+		}
+	}
+	now := time.Now().UnixMilli()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, s.q("SELECT 1 FROM runs WHERE run_uuid = ?"), runID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return mlflow.RunNotFound(runID)
+		}
+		if err != nil {
+			return fmt.Errorf("store: read run: %w", err)
+		}
+		seen := map[string]bool{}
+		var rows [][]any
+		for _, id := range traceIDs {
+			if !seen[id] {
+				seen[id] = true
+				rows = append(rows, []any{strings.ReplaceAll(newUUID(), "-", ""), "trace", id, "run", runID, now})
+			}
+		}
+		return s.insertRows(ctx, tx, "entity_associations", "association_id, source_type, source_id, destination_type, destination_id, created_time", rows, " ON CONFLICT DO NOTHING")
+	})
 }

@@ -30,6 +30,7 @@ func RunTraces(t *testing.T, open func(t *testing.T) TraceStore) {
 		{"SearchTraces", testSearchTraces},
 		{"DeleteTraces", testDeleteTraces},
 		{"Assessments", testAssessments},
+		{"LinkTracesToRun", testLinkTracesToRun},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -290,5 +291,53 @@ func testAssessments(t *testing.T, s TraceStore) {
 	info := must(s.GetTraceInfo(ctx, "tr-1"))(t)
 	if len(info.Assessments) != 1 || info.Assessments[0].AssessmentID != fb.AssessmentID {
 		t.Fatalf("assessments on the trace: %+v", info.Assessments)
+	}
+}
+
+func testLinkTracesToRun(t *testing.T, s TraceStore) {
+	exp := newExperiment(t, s, "links")
+	run := newRun(t, s, exp, "r", 1)
+	other := newRun(t, s, exp, "o", 1)
+	for i := range 4 {
+		must(s.StartTrace(ctx, traceInfo(exp, fmt.Sprintf("tr-%d", i), int64(1000+i), nil)))(t)
+	}
+	// tr-3 names the run in its metadata, as a trace logged inside it.
+	info := traceInfo(exp, "tr-9", 2000, nil)
+	info.Metadata[mlflow.TraceMetaSourceRun] = run
+	must(s.StartTrace(ctx, info))(t)
+
+	wantErr(t, s.LinkTracesToRun(ctx, []string{"tr-0"}, "nope"), mlflow.ResourceDoesNotExist, "Run with id=nope not found")
+	many := make([]string, store.MaxLinkTraces+1)
+	wantErr(t, s.LinkTracesToRun(ctx, many, run), mlflow.InvalidParameterValue,
+		"Cannot link more than 100 traces to a run in a single request. Provided 101 traces.")
+	ok(t, s.LinkTracesToRun(ctx, nil, "nope")) // nothing to link: MLflow returns before the run check
+	// Unknown trace ids are linked as given; twice and duplicates are no-ops.
+	ok(t, s.LinkTracesToRun(ctx, []string{"tr-0", "tr-2", "tr-2", "tr-unknown"}, run))
+	ok(t, s.LinkTracesToRun(ctx, []string{"tr-0"}, run))
+	ok(t, s.LinkTracesToRun(ctx, []string{"tr-1"}, other))
+
+	find := func(filter string) string {
+		f, o, err := search.ParseTraceSearch(filter, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := s.SearchTraces(ctx, store.TraceQuery{ExperimentIDs: []string{exp}, Filter: f, OrderBy: o, Page: store.Page{MaxResults: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return traceIDs(got)
+	}
+	if got := find("run_id = '" + run + "'"); got != "tr-9,tr-2,tr-0" {
+		t.Fatalf("run_id = run: %s", got)
+	}
+	if got := find("run_id = '" + other + "'"); got != "tr-1" {
+		t.Fatalf("run_id = other: %s", got)
+	}
+	if got := find("run_id = '" + run + "' AND trace.status = 'OK'"); got != "tr-9,tr-2,tr-0" {
+		t.Fatalf("run_id with status: %s", got)
+	}
+	// != and IN are plain metadata comparisons in MLflow, links aside.
+	if got := find("run_id != '" + other + "'"); got != "tr-9" {
+		t.Fatalf("run_id != other: %s", got)
 	}
 }
