@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/mltrack/mltrack/internal/mlflow"
@@ -20,6 +21,11 @@ func (a *API) traceRoutes() (v2, v3 []route) {
 		{"POST", "traces/delete-traces", endpoint(a.deleteTraces)},
 		// since 2.0 in service.proto, so under /api/2.0/ only.
 		{"POST", "traces/link-to-run", endpoint(a.linkTracesToRun)},
+		// MLflow 2's trace API, deprecated but still served by 3.6.
+		{"POST", "traces", endpoint(a.startTraceV2)},
+		{"PATCH", "traces/{request_id}", endpoint(a.endTraceV2)},
+		{"GET", "traces/{request_id}/info", endpoint(a.getTraceInfoV2)},
+		{"GET", "traces", endpoint(a.searchTracesV2)},
 	}
 	v3 = []route{
 		{"POST", "traces", endpoint(a.startTrace)},
@@ -645,4 +651,180 @@ type linkTracesToRunReq struct {
 // rows trace -> run, which search_traces' run_id = '...' also finds.
 func (a *API) linkTracesToRun(ctx context.Context, req *linkTracesToRunReq) (any, error) {
 	return empty{}, a.Traces.LinkTracesToRun(ctx, req.TraceIDs, req.RunID)
+}
+
+// ---- MLflow 2's trace API (TraceInfoV2 as protobuf JSON) ----
+
+type keyValueJSON struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+type traceInfoV2JSON struct {
+	RequestID       string         `json:"request_id"`
+	ExperimentID    string         `json:"experiment_id"`
+	TimestampMs     int64          `json:"timestamp_ms"`
+	ExecutionTimeMs *int64         `json:"execution_time_ms,omitempty"`
+	Status          string         `json:"status"`
+	RequestMetadata []keyValueJSON `json:"request_metadata,omitempty"`
+	Tags            []keyValueJSON `json:"tags,omitempty"`
+}
+
+func traceKVs(m map[string]string) []keyValueJSON {
+	out := make([]keyValueJSON, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, keyValueJSON{k, m[k]})
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// toTraceInfoV2JSON is TraceInfoV2.from_v3(...).to_proto(): the state as
+// a TraceStatus.
+func toTraceInfoV2JSON(t *mlflow.TraceInfo) traceInfoV2JSON {
+	status := t.State
+	if status == mlflow.TraceStateUnspecified || status == "" {
+		status = "TRACE_STATUS_UNSPECIFIED"
+	}
+	return traceInfoV2JSON{
+		RequestID: t.TraceID, ExperimentID: t.ExperimentID, TimestampMs: t.RequestTime,
+		ExecutionTimeMs: t.ExecutionDuration, Status: status,
+		RequestMetadata: traceKVs(t.Metadata), Tags: traceKVs(t.Tags),
+	}
+}
+
+func kvMap(kvs []keyValueJSON, what string) (map[string]string, error) {
+	m := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		if kv.Key == "" {
+			// MLflow's _assert_map_key_present.
+			return nil, mlflow.InvalidParam("Invalid value \"%s\" for parameter '%s' supplied. Hint: Value was of type 'list'. See the API docs for more information about request parameters.", "key", what)
+		}
+		m[kv.Key] = kv.Value
+	}
+	return m, nil
+}
+
+type startTraceV2Req struct {
+	ExperimentID    string         `json:"experiment_id"`
+	TimestampMs     int64          `json:"timestamp_ms"`
+	RequestMetadata []keyValueJSON `json:"request_metadata"`
+	Tags            []keyValueJSON `json:"tags"`
+}
+
+func (a *API) startTraceV2(ctx context.Context, req *startTraceV2Req) (any, error) {
+	meta, err := kvMap(req.RequestMetadata, "request_metadata")
+	if err != nil {
+		return nil, err
+	}
+	tags, err := kvMap(req.Tags, "tags")
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range tags {
+		if err := validateTraceTag(k, v); err != nil {
+			return nil, err
+		}
+	}
+	info, err := a.Traces.StartTraceV2(ctx, req.ExperimentID, req.TimestampMs, meta, tags)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]traceInfoV2JSON{"trace_info": toTraceInfoV2JSON(info)}, nil
+}
+
+type endTraceV2Req struct {
+	RequestID       string         `path:"request_id" rules:"required"`
+	TimestampMs     int64          `json:"timestamp_ms"`
+	Status          string         `json:"status"`
+	RequestMetadata []keyValueJSON `json:"request_metadata"`
+	Tags            []keyValueJSON `json:"tags"`
+}
+
+func (a *API) endTraceV2(ctx context.Context, req *endTraceV2Req) (any, error) {
+	state := req.Status
+	switch state {
+	case "", "TRACE_STATUS_UNSPECIFIED":
+		state = mlflow.TraceStateUnspecified
+	case mlflow.TraceStateOK, mlflow.TraceStateError, mlflow.TraceStateInProgress:
+	default:
+		return nil, mlflow.InvalidParam("Invalid value '%s' for parameter 'status'", req.Status)
+	}
+	meta, err := kvMap(req.RequestMetadata, "request_metadata")
+	if err != nil {
+		return nil, err
+	}
+	tags, err := kvMap(req.Tags, "tags")
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range tags {
+		if err := validateTraceTag(k, v); err != nil {
+			return nil, err
+		}
+	}
+	info, err := a.Traces.EndTraceV2(ctx, req.RequestID, req.TimestampMs, state, meta, tags)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]traceInfoV2JSON{"trace_info": toTraceInfoV2JSON(info)}, nil
+}
+
+type requestIDReq struct {
+	RequestID string `path:"request_id" rules:"required"`
+}
+
+func (a *API) getTraceInfoV2(ctx context.Context, req *requestIDReq) (any, error) {
+	info, err := a.Traces.GetTraceInfo(ctx, req.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]traceInfoV2JSON{"trace_info": toTraceInfoV2JSON(info)}, nil
+}
+
+type searchTracesV2Req struct {
+	ExperimentIDs []string `json:"experiment_ids" rules:"required"`
+	Filter        string   `json:"filter"`
+	MaxResults    *int64   `json:"max_results" rules:"maxval=500"`
+	OrderBy       []string `json:"order_by"`
+	PageToken     string   `json:"page_token"`
+}
+
+func (a *API) searchTracesV2(ctx context.Context, req *searchTracesV2Req) (any, error) {
+	q := store.TraceQuery{ExperimentIDs: req.ExperimentIDs, Page: store.Page{MaxResults: 100}}
+	if req.MaxResults != nil {
+		if *req.MaxResults < 1 {
+			return nil, mlflow.InvalidParam("Invalid value %d for parameter 'max_results' supplied. It must be a positive integer", *req.MaxResults)
+		}
+		q.Page.MaxResults = int(*req.MaxResults)
+	}
+	var err error
+	if q.Filter, q.OrderBy, err = search.ParseTraceSearch(req.Filter, req.OrderBy); err != nil {
+		return nil, err
+	}
+	if req.PageToken != "" {
+		if q.Page.Offset, err = search.DecodeOffsetToken(req.PageToken); err != nil {
+			return nil, err
+		}
+	}
+	infos, next, err := a.Traces.SearchTraces(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Traces        []traceInfoV2JSON `json:"traces,omitempty"`
+		NextPageToken string            `json:"next_page_token,omitempty"`
+	}{NextPageToken: next}
+	for i := range infos {
+		out.Traces = append(out.Traces, toTraceInfoV2JSON(&infos[i]))
+	}
+	return out, nil
 }

@@ -273,6 +273,14 @@ var matrixCases = []matrixCase{
 	{"POST", "traces/link-to-run", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
 		return map[string]any{"trace_ids": []string{f.trace}, "run_id": f.run}
 	}},
+	{"POST", "traces", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"experiment_id": f.exp, "timestamp_ms": 1}
+	}},
+	{"PATCH", "traces/{trace}", onExperiment, auth.ActUpdate, func(f fixture, a string) any {
+		return map[string]any{"timestamp_ms": 9999999999999, "status": "OK"}
+	}},
+	{"GET", "traces/{trace}/info", onExperiment, auth.ActRead, nil},
+	{"GET", "traces?experiment_ids={exp}", onNothing, 0, nil},
 	{"POST", "/api/3.0/mlflow/traces/{trace}/assessments", onExperiment, auth.ActUpdate, assessmentBody},
 	{"GET", "/api/3.0/mlflow/traces/{trace}/assessments/{assessment}", onExperiment, auth.ActRead, nil},
 	{"PATCH", "/api/3.0/mlflow/traces/{trace}/assessments/{assessment}", onExperiment, auth.ActUpdate, func(f fixture, a string) any {

@@ -116,6 +116,11 @@ var mlflowRules = map[string]rule{
 	// MLflow 3.6's auth app has no rule for it (any signed-in user);
 	// here it writes to the run, so UPDATE on the run's experiment.
 	"POST traces/link-to-run": on(tRun, ActUpdate),
+	// MLflow 2's trace API (deprecated, still served by 3.6).
+	"POST traces":                  on(tExperiment, ActUpdate),
+	"PATCH traces/{request_id}":    on(tTrace, ActUpdate),
+	"GET traces/{request_id}/info": on(tTrace, ActRead),
+	"GET traces":                   signedIn().filtered(fRestrictExperiments),
 	// Experiments
 	"POST experiments/create":                signedIn().then(aGrantExperiment),
 	"GET experiments/get":                    on(tExperiment, ActRead),

@@ -66,6 +66,12 @@ type Traces interface {
 	// MaxLinkTraces ids; the run must exist, the traces need not, as
 	// MLflow's link_traces_to_run); linking twice is a no-op.
 	LinkTracesToRun(ctx context.Context, traceIDs []string, runID string) error
+	// StartTraceV2 is MLflow 2's start: a new IN_PROGRESS trace with a
+	// random id, its spans to come in the artifact store.
+	StartTraceV2(ctx context.Context, experimentID string, timestampMs int64, metadata, tags map[string]string) (*mlflow.TraceInfo, error)
+	// EndTraceV2 sets a trace's duration (endMs - its start) and state and
+	// merges metadata and tags.
+	EndTraceV2(ctx context.Context, traceID string, endMs int64, state string, metadata, tags map[string]string) (*mlflow.TraceInfo, error)
 }
 
 // MaxLinkTraces is how many traces one traces/link-to-run request links.

@@ -1003,3 +1003,58 @@ func (s *Store) LinkTracesToRun(ctx context.Context, traceIDs []string, runID st
 		return s.insertRows(ctx, tx, "entity_associations", "association_id, source_type, source_id, destination_type, destination_id, created_time", rows, " ON CONFLICT DO NOTHING")
 	})
 }
+
+// StartTraceV2 is MLflow's deprecated_start_trace_v2: no spans-location
+// tag, so the client writes the spans to the artifact store.
+func (s *Store) StartTraceV2(ctx context.Context, experimentID string, timestampMs int64, metadata, tags map[string]string) (*mlflow.TraceInfo, error) {
+	id := strings.ReplaceAll(newUUID(), "-", "")
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		exp, loc, err := s.activeExperiment(ctx, tx, experimentID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status) VALUES (?, ?, ?, NULL, ?)`),
+			id, exp, timestampMs, mlflow.TraceStateInProgress); err != nil {
+			return fmt.Errorf("store: start trace: %w", err)
+		}
+		return s.mergeTraceKVs(ctx, tx, id, metadata, tags, [][]any{{mlflow.TraceTagArtifactLocation, traceArtifactLocation(loc, id), id}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetTraceInfo(ctx, id)
+}
+
+// mergeTraceKVs upserts a trace's metadata and tags (extra tags last).
+func (s *Store) mergeTraceKVs(ctx context.Context, tx *sql.Tx, id string, metadata, tags map[string]string, extra [][]any) error {
+	rows := make([][]any, 0, len(tags)+len(extra))
+	for _, k := range sortedKeys(tags) {
+		rows = append(rows, []any{k, tags[k], id})
+	}
+	rows = append(rows, extra...)
+	if err := s.insertRows(ctx, tx, "trace_tags", `"key", value, request_id`, dedupKeys(rows), upsertTraceTag); err != nil {
+		return err
+	}
+	meta := make([][]any, 0, len(metadata))
+	for _, k := range sortedKeys(metadata) {
+		meta = append(meta, []any{k, metadata[k], id})
+	}
+	return s.insertRows(ctx, tx, "trace_request_metadata", `"key", value, request_id`, meta, upsertTraceMeta)
+}
+
+// EndTraceV2 is MLflow's deprecated_end_trace_v2.
+func (s *Store) EndTraceV2(ctx context.Context, traceID string, endMs int64, state string, metadata, tags map[string]string) (*mlflow.TraceInfo, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.traceExists(ctx, tx, traceID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE trace_info SET execution_time_ms = ? - timestamp_ms, status = ? WHERE request_id = ?`), endMs, state, traceID); err != nil {
+			return fmt.Errorf("store: end trace: %w", err)
+		}
+		return s.mergeTraceKVs(ctx, tx, traceID, metadata, tags, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetTraceInfo(ctx, traceID)
+}

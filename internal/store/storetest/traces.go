@@ -31,6 +31,7 @@ func RunTraces(t *testing.T, open func(t *testing.T) TraceStore) {
 		{"DeleteTraces", testDeleteTraces},
 		{"Assessments", testAssessments},
 		{"LinkTracesToRun", testLinkTracesToRun},
+		{"TraceV2StartEnd", testTraceV2StartEnd},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -340,4 +341,29 @@ func testLinkTracesToRun(t *testing.T, s TraceStore) {
 	if got := find("run_id != '" + other + "'"); got != "tr-9" {
 		t.Fatalf("run_id != other: %s", got)
 	}
+}
+
+func testTraceV2StartEnd(t *testing.T, s TraceStore) {
+	exp := newExperiment(t, s, "v2")
+	_, err := s.StartTraceV2(ctx, "12345", 1, nil, nil)
+	wantErr(t, err, mlflow.ResourceDoesNotExist, "No Experiment with id=12345 exists")
+	got := must(s.StartTraceV2(ctx, exp, 1000, map[string]string{"m": "1"}, map[string]string{"t": "a"}))(t)
+	if len(got.TraceID) != 32 || got.State != mlflow.TraceStateInProgress || got.RequestTime != 1000 || got.ExecutionDuration != nil {
+		t.Fatalf("started %+v", got)
+	}
+	e := must(s.GetExperiment(ctx, exp))(t)
+	if loc := got.Tags[mlflow.TraceTagArtifactLocation]; loc != e.ArtifactLocation+"/traces/"+got.TraceID+"/artifacts" {
+		t.Fatalf("artifact location %q", loc)
+	}
+	// Its spans go to the artifact store: no spans-location tag.
+	if _, ok := got.Tags[mlflow.TraceTagSpansLocation]; ok || got.Tags["t"] != "a" || got.Metadata["m"] != "1" {
+		t.Fatalf("tags %v metadata %v", got.Tags, got.Metadata)
+	}
+	end := must(s.EndTraceV2(ctx, got.TraceID, 1250, mlflow.TraceStateOK, map[string]string{"m": "2", "n": "3"}, map[string]string{"u": "b"}))(t)
+	if end.State != mlflow.TraceStateOK || end.ExecutionDuration == nil || *end.ExecutionDuration != 250 ||
+		end.Metadata["m"] != "2" || end.Metadata["n"] != "3" || end.Tags["t"] != "a" || end.Tags["u"] != "b" {
+		t.Fatalf("ended %+v", end)
+	}
+	_, err = s.EndTraceV2(ctx, "nope", 1, mlflow.TraceStateOK, nil, nil)
+	wantErr(t, err, mlflow.ResourceDoesNotExist, "Trace with ID 'nope' not found.")
 }
