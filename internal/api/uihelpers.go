@@ -34,6 +34,7 @@ func (a *API) ajaxRoutes() []route {
 		{"POST", "experiments/search-datasets", wrap(a.searchDatasets)},
 		{"POST", "upload-artifact", http.HandlerFunc(a.uploadArtifact)},
 		{"POST", "runs/create-promptlab-run", wrap(a.createPromptlabRun)},
+		{"GET", "get-trace-artifact", http.HandlerFunc(a.getTraceArtifact)},
 	}
 }
 

@@ -228,6 +228,7 @@ var matrixCases = []matrixCase{
 
 	// MLflow's UI-only routes (under /ajax-api/ only).
 	{"GET", "/ajax-api/2.0/mlflow/logged-models/{lm}/artifacts/files?artifact_file_path=MLmodel", onExperiment, auth.ActRead, nil},
+	{"GET", "/ajax-api/2.0/mlflow/get-trace-artifact?request_id={trace}", onExperiment, auth.ActRead, nil},
 	{"GET", "/ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id={run}&metric_key=m", onExperiment, auth.ActRead, nil},
 	{"POST", "/ajax-api/2.0/mlflow/experiments/search-datasets", onNothing, 0, func(f fixture, a string) any { return map[string]any{"experiment_ids": []string{f.exp}} }},
 	{"POST", "/ajax-api/2.0/mlflow/upload-artifact?run_uuid={run}&path=up.txt", onExperiment, auth.ActUpdate, func(f fixture, a string) any { return []byte("data") }},

@@ -343,8 +343,12 @@ func (s *Service) allowed(r *http.Request, rl rule, u *User, f *fields) (bool, e
 	case tTrace:
 		traceID := traceIDOfPath(r.URL.Path)
 		if traceID == "" {
+			name := "trace_id"
+			if strings.HasSuffix(r.URL.Path, "/get-trace-artifact") {
+				name = "request_id" // the UI's traces.json download
+			}
 			var err error
-			if traceID, err = f.required("trace_id"); err != nil {
+			if traceID, err = f.required(name); err != nil {
 				return false, err
 			}
 		}

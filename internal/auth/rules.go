@@ -297,6 +297,7 @@ var otherRules = map[string]rule{
 	// model's experiment, as for its listing. Dataset summaries are limited
 	// to the readable experiments, as runs/search is.
 	"GET /ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files": on(tLoggedModel, ActRead),
+	"GET /ajax-api/2.0/mlflow/get-trace-artifact":                       on(tTrace, ActRead),
 	"GET /ajax-api/2.0/mlflow/metrics/get-history-bulk":                 on(tRuns, ActRead),
 	"POST /ajax-api/2.0/mlflow/experiments/search-datasets":             signedIn().filtered(fRestrictExperiments),
 	"POST /ajax-api/2.0/mlflow/upload-artifact":                         on(tRunInQuery, ActUpdate),

@@ -26,6 +26,7 @@ const (
 	ResourceConflict       ErrorCode = "RESOURCE_CONFLICT"
 	RequestLimitExceeded   ErrorCode = "REQUEST_LIMIT_EXCEEDED"
 	NotImplemented         ErrorCode = "NOT_IMPLEMENTED"
+	NotFoundCode           ErrorCode = "NOT_FOUND" // trace data missing (MlflowTraceDataNotFound)
 )
 
 // HTTPStatus is the status MLflow's server answers for the code
@@ -38,7 +39,7 @@ func (c ErrorCode) HTTPStatus() int {
 		return 401
 	case PermissionDenied:
 		return 403
-	case EndpointNotFound, ResourceDoesNotExist:
+	case EndpointNotFound, ResourceDoesNotExist, NotFoundCode:
 		return 404
 	case ResourceConflict:
 		return 409
