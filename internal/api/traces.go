@@ -414,6 +414,29 @@ func (a *API) batchGetTraces(ctx context.Context, req *batchGetTracesReq) (any, 
 	return encoded(append(b, '}')), nil
 }
 
+// findTraces runs one page of a trace search for the v3 and v2 search
+// endpoints: MLflow's default page of 100, its max_results check, the trace
+// filter grammar and offset page tokens.
+func (a *API) findTraces(ctx context.Context, experimentIDs []string, filter string, orderBy []string, maxResults *int64, pageToken string) ([]mlflow.TraceInfo, string, error) {
+	q := store.TraceQuery{ExperimentIDs: experimentIDs, Page: store.Page{MaxResults: 100}}
+	if maxResults != nil {
+		if *maxResults < 1 {
+			return nil, "", mlflow.InvalidParam("Invalid value %d for parameter 'max_results' supplied. It must be a positive integer", *maxResults)
+		}
+		q.Page.MaxResults = int(*maxResults)
+	}
+	var err error
+	if q.Filter, q.OrderBy, err = search.ParseTraceSearch(filter, orderBy); err != nil {
+		return nil, "", err
+	}
+	if pageToken != "" {
+		if q.Page.Offset, err = search.DecodeOffsetToken(pageToken); err != nil {
+			return nil, "", err
+		}
+	}
+	return a.Traces.SearchTraces(ctx, q)
+}
+
 type searchTracesReq struct {
 	Locations  []traceLocationJSON `json:"locations" rules:"required"`
 	Filter     string              `json:"filter"`
@@ -423,28 +446,13 @@ type searchTracesReq struct {
 }
 
 func (a *API) searchTraces(ctx context.Context, req *searchTracesReq) (any, error) {
-	q := store.TraceQuery{Page: store.Page{MaxResults: 100}}
-	if req.MaxResults != nil {
-		if *req.MaxResults < 1 {
-			return nil, mlflow.InvalidParam("Invalid value %d for parameter 'max_results' supplied. It must be a positive integer", *req.MaxResults)
-		}
-		q.Page.MaxResults = int(*req.MaxResults)
-	}
+	var ids []string
 	for _, l := range req.Locations {
 		if l.MlflowExperiment != nil {
-			q.ExperimentIDs = append(q.ExperimentIDs, l.MlflowExperiment.ExperimentID)
+			ids = append(ids, l.MlflowExperiment.ExperimentID)
 		}
 	}
-	var err error
-	if q.Filter, q.OrderBy, err = search.ParseTraceSearch(req.Filter, req.OrderBy); err != nil {
-		return nil, err
-	}
-	if req.PageToken != "" {
-		if q.Page.Offset, err = search.DecodeOffsetToken(req.PageToken); err != nil {
-			return nil, err
-		}
-	}
-	infos, next, err := a.Traces.SearchTraces(ctx, q)
+	infos, next, err := a.findTraces(ctx, ids, req.Filter, req.OrderBy, req.MaxResults, req.PageToken)
 	if err != nil {
 		return nil, err
 	}
@@ -799,23 +807,7 @@ type searchTracesV2Req struct {
 }
 
 func (a *API) searchTracesV2(ctx context.Context, req *searchTracesV2Req) (any, error) {
-	q := store.TraceQuery{ExperimentIDs: req.ExperimentIDs, Page: store.Page{MaxResults: 100}}
-	if req.MaxResults != nil {
-		if *req.MaxResults < 1 {
-			return nil, mlflow.InvalidParam("Invalid value %d for parameter 'max_results' supplied. It must be a positive integer", *req.MaxResults)
-		}
-		q.Page.MaxResults = int(*req.MaxResults)
-	}
-	var err error
-	if q.Filter, q.OrderBy, err = search.ParseTraceSearch(req.Filter, req.OrderBy); err != nil {
-		return nil, err
-	}
-	if req.PageToken != "" {
-		if q.Page.Offset, err = search.DecodeOffsetToken(req.PageToken); err != nil {
-			return nil, err
-		}
-	}
-	infos, next, err := a.Traces.SearchTraces(ctx, q)
+	infos, next, err := a.findTraces(ctx, req.ExperimentIDs, req.Filter, req.OrderBy, req.MaxResults, req.PageToken)
 	if err != nil {
 		return nil, err
 	}
