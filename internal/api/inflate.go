@@ -17,12 +17,5 @@ func inflate(raw []byte) ([]byte, error) {
 		rd = flate.NewReader(bytes.NewReader(raw))
 	}
 	defer rd.Close()
-	b, err := io.ReadAll(io.LimitReader(rd, maxOTLPBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxOTLPBody {
-		return nil, errOTLPTooLarge
-	}
-	return b, nil
+	return readAtMost(rd, maxOTLPBody)
 }

@@ -164,11 +164,17 @@ func readOTLPBody(r *http.Request) ([]byte, error) {
 	default:
 		return nil, errors.New("unsupported Content-Encoding " + r.Header.Get("Content-Encoding"))
 	}
-	b, err := io.ReadAll(io.LimitReader(rd, maxOTLPBody+1))
+	return readAtMost(rd, maxOTLPBody)
+}
+
+// readAtMost reads rd to its end, or refuses it with errOTLPTooLarge once it
+// passes limit bytes.
+func readAtMost(rd io.Reader, limit int) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rd, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > maxOTLPBody {
+	if len(b) > limit {
 		return nil, errOTLPTooLarge
 	}
 	return b, nil
