@@ -17,7 +17,6 @@ server (3.6); a run of it is reported in docs/compatibility.md.
 """
 
 import os
-import sys
 import time
 
 import mlflow
@@ -25,20 +24,7 @@ from mlflow import MlflowClient
 from mlflow.entities import AssessmentSource, AssessmentSourceType, Expectation, Feedback, SpanEvent, SpanStatusCode, SpanType
 from mlflow.exceptions import MlflowException
 
-STEPS = []
-
-
-def step(name):
-    def wrap(fn):
-        STEPS.append((name, fn))
-        return fn
-
-    return wrap
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+from flowsteps import check, run_steps, step
 
 
 def flush():
@@ -370,24 +356,5 @@ def delete():
         check(e.error_code == "INVALID_PARAMETER_VALUE", f"{e.error_code}: {e.message}")
 
 
-def main():
-    print(f"tracking URI: {mlflow.get_tracking_uri()}  mlflow {mlflow.__version__}")
-    failed = 0
-    for name, fn in STEPS:
-        t = time.time()
-        try:
-            fn()
-            print(f"ok    {name} ({time.time() - t:.1f}s)")
-        except Exception as e:  # noqa: BLE001
-            failed += 1
-            print(f"FAIL  {name}: {type(e).__name__}: {e}")
-            if os.environ.get("FLOW_TRACE"):
-                import traceback
-
-                traceback.print_exc()
-    print(f"{len(STEPS) - failed}/{len(STEPS)} steps passed")
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_steps()

@@ -13,7 +13,6 @@ docs/compatibility.md.
 """
 
 import os
-import sys
 import tempfile
 import time
 
@@ -21,20 +20,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-STEPS = []
-
-
-def step(name):
-    def wrap(fn):
-        STEPS.append((name, fn))
-        return fn
-
-    return wrap
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+from flowsteps import check, run_steps, step
 
 
 state = {}
@@ -244,24 +230,5 @@ def multipart():
             check(a.read() == b.read(), "large artifact round-trips")
 
 
-def main():
-    print(f"tracking URI: {mlflow.get_tracking_uri()}  mlflow {mlflow.__version__}")
-    failed = 0
-    for name, fn in STEPS:
-        t = time.time()
-        try:
-            fn()
-            print(f"ok    {name} ({time.time() - t:.1f}s)")
-        except Exception as e:  # noqa: BLE001
-            failed += 1
-            print(f"FAIL  {name}: {type(e).__name__}: {e}")
-            if os.environ.get("FLOW_TRACE"):
-                import traceback
-
-                traceback.print_exc()
-    print(f"{len(STEPS) - failed}/{len(STEPS)} steps passed")
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_steps()
